@@ -1,0 +1,150 @@
+"""Reading student answers: a CSV export or a folder of <student_id>/<question_id>.txt files.
+
+Every answer found comes back exactly once. An answer that cannot be graded (unreadable bytes,
+blank, too long, a second copy of the same student and question) comes back with `problem` set,
+so the writers can report it with an empty score instead of dropping it. Inputs are only read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .text import UnreadableText, decode_bytes, normalize
+
+MAX_ANSWER_CHARS = 20_000
+"""Answers longer than this (about 3,500 words) are not graded: they are flagged `truncated` for a human."""
+
+ANSWER_SUFFIXES = (".txt", ".md")
+REQUIRED_COLUMNS = ("student_id", "question_id", "answer")
+
+
+class InputError(ValueError):
+    """An input that cannot be read at all; the message names the file, the line or column, and the fix."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    student_id: str
+    question_id: str
+    text: str
+    source: str
+    problem: str | None = None  # code: unreadable, empty, truncated, duplicate
+    detail: str = ""            # why, in words a teacher understands
+
+
+def read_answers(paths: Iterable[str | Path]) -> list[Answer]:
+    """Read every input (CSV files and answer folders) and mark duplicates; order is input order."""
+    answers: list[Answer] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            answers.extend(read_folder(path))
+        elif path.is_file():
+            answers.extend(read_csv(path))
+        else:
+            raise InputError(f"{path}: no such file or folder; give a CSV export or a folder of <student_id>/<question_id>.txt files")
+    return mark_duplicates(answers)
+
+
+def read_csv(path: Path) -> list[Answer]:
+    """Answers from a CSV with columns student_id, question_id, answer (other columns ignored)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
+    try:
+        text, _ = decode_bytes(raw)
+    except UnreadableText as exc:
+        raise InputError(f"{path}: not a text CSV file ({exc}); export the answers as CSV") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(f"{path}: empty file; expected a header with columns {', '.join(REQUIRED_COLUMNS)}") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: line 1: {exc}; save the file as standard CSV") from None
+    columns = {name.strip().lstrip("\ufeff").lower(): index for index, name in enumerate(header)}
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        found = ", ".join(h.strip() for h in header) or "nothing"
+        raise InputError(
+            f"{path}: line 1: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(found: {found}); rename the header to include {', '.join(REQUIRED_COLUMNS)}"
+        )
+    sid_col, qid_col, ans_col = (columns[c] for c in REQUIRED_COLUMNS)
+    answers = []
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            line = reader.line_num
+            cells = row + [""] * (max(sid_col, qid_col, ans_col) + 1 - len(row))
+            answers.append(_make_answer(cells[sid_col], cells[qid_col], cells[ans_col], f"{path}:{line}"))
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: {exc}; save the file as standard CSV") from None
+    return answers
+
+
+def read_folder(folder: Path) -> list[Answer]:
+    """Answers from <folder>/<student_id>/<question_id>.txt|.md; other files are skipped."""
+    answers = []
+    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for file in sorted(student_dir.iterdir()):
+            if not file.is_file() or file.suffix.lower() not in ANSWER_SUFFIXES or file.name.startswith("."):
+                continue
+            source = str(file)
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                answers.append(Answer(student_dir.name, file.stem, "", source, "unreadable", f"could not be read: {exc.strerror}"))
+                continue
+            try:
+                text, _ = decode_bytes(raw)
+            except UnreadableText as exc:
+                answers.append(Answer(student_dir.name, file.stem, "", source, "unreadable", f"the file {exc}"))
+                continue
+            answers.append(_make_answer(student_dir.name, file.stem, text, source))
+    return answers
+
+
+def skipped_files(folder: Path) -> list[Path]:
+    """Files in an answer folder that are not laid out as <student_id>/<question_id>.txt|.md."""
+    skipped = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(folder)
+        if len(relative.parts) != 2 or path.suffix.lower() not in ANSWER_SUFFIXES or path.name.startswith("."):
+            skipped.append(path)
+    return skipped
+
+
+def _make_answer(student_id: str, question_id: str, text: str, source: str) -> Answer:
+    student_id, question_id = normalize(student_id), normalize(question_id)
+    text = normalize(text)
+    if not student_id:
+        return Answer("", question_id, text, source, "unreadable", "has no student id")
+    if not text:
+        return Answer(student_id, question_id, "", source, "empty", "the answer is blank")
+    if len(text) > MAX_ANSWER_CHARS:
+        return Answer(student_id, question_id, text[:MAX_ANSWER_CHARS], source, "truncated",
+                      f"the answer is {len(text):,} characters, over the {MAX_ANSWER_CHARS:,} limit; grade it by hand")
+    return Answer(student_id, question_id, text, source)
+
+
+def mark_duplicates(answers: list[Answer]) -> list[Answer]:
+    """A second answer by the same student to the same question is kept but flagged `duplicate`."""
+    first: dict[tuple[str, str], str] = {}
+    marked = []
+    for answer in answers:
+        key = (answer.student_id, answer.question_id)
+        if key in first and answer.problem is None:
+            answer = Answer(answer.student_id, answer.question_id, answer.text, answer.source, "duplicate",
+                            f"a second answer from this student to {answer.question_id} (the first is {first[key]})")
+        first.setdefault(key, answer.source)
+        marked.append(answer)
+    return marked

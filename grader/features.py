@@ -1,0 +1,462 @@
+"""Features of answers, computed in batch: how much of the model answers and rubric concepts an
+answer covers, and whether it is written as real sentences.
+
+`AnswerFeatures` is a scikit-learn transformer: `fit` learns the word and character TF-IDF
+vocabularies from the model answers and the answers being graded; `transform` returns one row of
+numbers per answer (columns in FEATURE_NAMES), and `analyze` also returns, per answer, which
+concepts were found and the words that show it, which the feedback quotes.
+
+X is a sequence of (question_id, answer_text) pairs, e.g. a list of tuples or an (n, 2) array.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .rubric import Concept, Question, Rubric
+from .text import NEGATIONS, STOPWORDS, Token, sentence_spans, stem, tokenize
+
+FEATURE_NAMES = (
+    "word_recall",       # weighted share of the model answer's words the answer uses (best model answer)
+    "char_recall",       # the same on character 3-5-grams: tolerant of spelling and word forms
+    "word_cosine",       # TF-IDF cosine on stemmed words and word pairs (best model answer)
+    "char_cosine",       # TF-IDF cosine on character n-grams
+    "coverage",          # weighted share of rubric concepts found in substantive sentences
+    "negated",           # weighted share of concepts only mentioned under a negation
+    "novelty",           # share of content words that are not the question's own words
+    "function_ratio",    # share of function words: real sentences have many, keyword lists none
+    "content_words",     # log(1 + number of content words)
+    "unique_ratio",      # distinct / all content words: low when a sentence is repeated
+    "topic_density",     # share of content words from the question's vocabulary
+    "exemplar_score",    # similarity-weighted mean score of teacher-graded exemplars (0..1), or -1
+)
+
+# A negation before a concept that is followed by one of these verbs is about failing a target
+# ("could not meet the quota"), which agrees with the model answers rather than contradicting them.
+_FAILURE_VERBS = frozenset({"meet", "reach", "keep", "fulfil", "fulfill", "achiev", "hit", "match", "cope",
+                            "afford", "becom", "make", "get", "receiv", "deliv", "sustain", "surviv"})
+_NEGATION_WINDOW_BEFORE = 5
+_NEGATION_WINDOW_AFTER = 3
+_ECHO_CREDIT = 0.25   # a concept named only in a sentence that restates the question
+_MIN_FUZZY_LEN = 5
+
+
+@dataclass
+class ConceptResult:
+    """What the grader found for one rubric concept in one answer."""
+
+    label: str
+    weight: float
+    status: str                 # found | echo | negated | missing
+    evidence: str = ""          # the answer's own words around the match
+    span: tuple[int, int] | None = None   # where the matched phrase stands in the answer text
+    missing: str = ""           # the rubric's feedback line for a missing concept
+
+    @property
+    def credit(self) -> float:
+        return {"found": 1.0, "echo": _ECHO_CREDIT}.get(self.status, 0.0)
+
+
+@dataclass
+class Analysis:
+    values: np.ndarray                          # (n_answers, len(FEATURE_NAMES))
+    concepts: list[list[ConceptResult]] = field(default_factory=list)
+    missing_terms: list[list[str]] = field(default_factory=list)  # model-answer words not used
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, FEATURE_NAMES.index(name)]
+
+
+@dataclass
+class _Prepared:
+    """One text after tokenising: its tokens (stems spelling-corrected) and derived strings."""
+
+    text: str
+    tokens: list[Token]
+    stems: list[str]                # corrected stems, all tokens
+    content_positions: list[int]    # indexes into tokens of content words
+    terms: list[str]                # content stems + consecutive pairs, for the word vectorizer
+    novel_text: str                 # content words not in the prompt, for the char vectorizer
+
+
+class AnswerFeatures(TransformerMixin, BaseEstimator):
+    """Turn (question_id, answer) pairs into the numeric features in FEATURE_NAMES.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        Questions with model answers and concepts.
+    prompt_weight : float
+        Weight of the question's own words in similarity (1 = like any word); restating the
+        question should earn (almost) nothing.
+    char_ngrams : tuple
+        Range of character n-gram lengths.
+    """
+
+    def __init__(self, rubric: Rubric, prompt_weight: float = 0.15, char_ngrams: tuple[int, int] = (3, 5)):
+        self.rubric = rubric
+        self.prompt_weight = prompt_weight
+        self.char_ngrams = char_ngrams
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        pairs = _pairs(X)
+        self.vocabulary_ = _RubricVocabulary(self.rubric)
+        references = [self._prepare(q.id, text) for q in self.rubric.questions for text in _references(q)]
+        prompts = [self._prepare(q.id, q.prompt) for q in self.rubric.questions]
+        answers = [self._prepare(qid, text) for qid, text in pairs]
+        corpus = references + prompts + answers
+        self.word_vectorizer_ = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
+        self.word_vectorizer_.fit([p.terms for p in corpus])
+        self.char_vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams),
+                                                sublinear_tf=True, min_df=1, dtype=np.float32)
+        self.char_vectorizer_.fit([p.novel_text for p in corpus])
+        self.references_ = {q.id: self._reference_matrices(q) for q in self.rubric.questions}
+        return self
+
+    def _prepare(self, question_id: str, text: str) -> _Prepared:
+        vocab = self.vocabulary_
+        tokens = tokenize(text)
+        stems = [vocab.correct(tok.stem) for tok in tokens]
+        content_positions = [i for i, tok in enumerate(tokens) if tok.is_content]
+        content = [stems[i] for i in content_positions]
+        terms = content + [f"{a} {b}" for a, b in zip(content, content[1:])]
+        prompt_stems = vocab.prompt_stems.get(question_id, frozenset())
+        novel_text = " ".join(tokens[i].word for i in content_positions if stems[i] not in prompt_stems)
+        return _Prepared(text, tokens, stems, content_positions, terms, novel_text)
+
+    def _reference_matrices(self, question: Question):
+        """Weighted model-answer vectors (and exemplars) for one question."""
+        prompt_stems = self.vocabulary_.prompt_stems[question.id]
+        texts = list(question.model_answers)
+        prepared = [self._prepare(question.id, t) for t in texts]
+        words = self.word_vectorizer_.transform([p.terms for p in prepared])
+        demote = _term_weights(self.word_vectorizer_, prompt_stems, self.prompt_weight)
+        words = _l2_rows(words.multiply(demote).tocsr())
+        chars = _l2_rows(self.char_vectorizer_.transform([p.novel_text for p in prepared]).tocsr())
+        unigram = _unigram_mask(self.word_vectorizer_)
+        idf = self.word_vectorizer_.idf_.astype(np.float64)
+        recall_weights = (words > 0).multiply(idf * demote * unigram).tocsr()
+        recall_weights = _l1_rows(recall_weights)
+        char_weights = _l1_rows((chars > 0).multiply(self.char_vectorizer_.idf_).tocsr())
+        exemplars = None
+        if question.exemplars:
+            ex_prepared = [self._prepare(question.id, e.answer) for e in question.exemplars]
+            ex_words = _l2_rows(self.word_vectorizer_.transform([p.terms for p in ex_prepared]).multiply(demote).tocsr())
+            scale = self.rubric.max_score(question.id)
+            exemplars = (ex_words, np.array([e.score / scale for e in question.exemplars]))
+        return {"words": words, "chars": chars, "recall": recall_weights, "char_recall": char_weights,
+                "demote": demote, "exemplars": exemplars, "key_terms": _key_terms(prepared, idf, prompt_stems, self.word_vectorizer_)}
+
+    # -- transforming --------------------------------------------------------------------------
+    def transform(self, X):
+        return self.analyze(X).values
+
+    def analyze(self, X) -> Analysis:
+        """Features and per-concept evidence for each (question_id, answer) pair."""
+        pairs = _pairs(X)
+        values = np.zeros((len(pairs), len(FEATURE_NAMES)))
+        concepts: list[list[ConceptResult]] = [[] for _ in pairs]
+        missing_terms: list[list[str]] = [[] for _ in pairs]
+        by_question: dict[str, list[int]] = defaultdict(list)
+        for index, (qid, _) in enumerate(pairs):
+            by_question[qid].append(index)
+        for qid, rows in by_question.items():
+            question = self.rubric.question(qid)
+            if question is None:
+                raise KeyError(f"question {qid!r} is not in the rubric")
+            prepared = [self._prepare(qid, pairs[i][1]) for i in rows]
+            block, found = self._question_features(question, prepared)
+            values[rows] = block
+            key_terms = self.references_[question.id]["key_terms"]
+            for i, result, p in zip(rows, found, prepared):
+                concepts[i] = result
+                used = set(p.stems)
+                missing_terms[i] = [word for term, word in key_terms if term not in used]
+        return Analysis(values=values, concepts=concepts, missing_terms=missing_terms)
+
+    def _question_features(self, question: Question, prepared: list[_Prepared]):
+        ref = self.references_[question.id]
+        n = len(prepared)
+        words = self.word_vectorizer_.transform([p.terms for p in prepared]).tocsr()
+        demoted = words.multiply(ref["demote"]).tocsr()
+        # Cosine with the question's words demoted on the answer side but the norm of the
+        # undemoted answer: restating the question cannot be normalised back up to full length.
+        norms = np.sqrt(np.asarray(words.multiply(words).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        word_cos = np.asarray((demoted @ ref["words"].T).todense()) / norms[:, None]
+        present = (words > 0).astype(np.float64)
+        word_recall = np.asarray((present @ ref["recall"].T).todense())
+        chars = _l2_rows(self.char_vectorizer_.transform([p.novel_text for p in prepared]).tocsr())
+        char_cos = np.asarray((chars @ ref["chars"].T).todense())
+        char_recall = np.asarray(((chars > 0).astype(np.float64) @ ref["char_recall"].T).todense())
+
+        exemplar_score = np.full(n, -1.0)
+        if ref["exemplars"] is not None:
+            ex_words, ex_scores = ref["exemplars"]
+            sims = np.asarray((demoted @ ex_words.T).todense()) / norms[:, None]
+            exemplar_score = _weighted_neighbours(sims, ex_scores)
+
+        prompt_stems = self.vocabulary_.prompt_stems[question.id]
+        topic = self.vocabulary_.topic_stems[question.id]
+        block = np.zeros((n, len(FEATURE_NAMES)))
+        found_all = []
+        total_weight = sum(c.weight for c in question.concepts) or 1.0
+        for row, p in enumerate(prepared):
+            content = [p.stems[i] for i in p.content_positions]
+            n_content = len(content)
+            n_words = len(p.tokens)
+            results = [self._match_concept(c, p, prompt_stems) for c in question.concepts]
+            found_all.append(results)
+            coverage = sum(r.weight * r.credit for r in results) / total_weight
+            negated = sum(r.weight for r in results if r.status == "negated") / total_weight
+            block[row] = (
+                word_recall[row].max(initial=0.0),
+                char_recall[row].max(initial=0.0),
+                word_cos[row].max(initial=0.0),
+                char_cos[row].max(initial=0.0),
+                coverage if question.concepts else -1.0,
+                negated,
+                sum(1 for s in content if s not in prompt_stems) / n_content if n_content else 0.0,
+                (n_words - n_content) / n_words if n_words else 0.0,
+                np.log1p(n_content),
+                len(set(content)) / n_content if n_content else 0.0,
+                sum(1 for s in content if s in topic) / n_content if n_content else 0.0,
+                exemplar_score[row],
+            )
+        return block, found_all
+
+    # -- concepts ------------------------------------------------------------------------------
+    def _match_concept(self, concept: Concept, p: _Prepared, prompt_stems: frozenset[str]) -> ConceptResult:
+        best: tuple[int, tuple[int, int], str] | None = None  # (rank, token span, status)
+        content_stems = [p.stems[i] for i in p.content_positions]
+        stem_positions: dict[str, list[int]] = defaultdict(list)
+        for k, s in enumerate(content_stems):
+            stem_positions[s].append(k)
+        for phrase in self.vocabulary_.phrase_stems[concept]:
+            for first, last in _find_phrase(phrase, stem_positions):
+                start_tok, end_tok = p.content_positions[first], p.content_positions[last]
+                status = self._occurrence_status(p, start_tok, end_tok, set(phrase), prompt_stems)
+                rank = {"found": 3, "echo": 2, "negated": 1}[status]
+                if best is None or rank > best[0]:
+                    best = (rank, (start_tok, end_tok), status)
+                if rank == 3:
+                    break
+            if best and best[0] == 3:
+                break
+        if best is None:
+            return ConceptResult(concept.label, concept.weight, "missing", missing=concept.missing)
+        _, (start_tok, end_tok), status = best
+        span = (p.tokens[start_tok].start, p.tokens[end_tok].end)
+        return ConceptResult(concept.label, concept.weight, status, _evidence(p, span), span, concept.missing)
+
+    def _occurrence_status(self, p: _Prepared, start_tok: int, end_tok: int, phrase: set[str],
+                           prompt_stems: frozenset[str]) -> str:
+        sentence = _sentence_of(p, start_tok)
+        lo, hi = sentence
+        words = [t.word for t in p.tokens]
+        before = range(max(lo, start_tok - _NEGATION_WINDOW_BEFORE), start_tok)
+        after = range(end_tok + 1, min(hi, end_tok + 1 + _NEGATION_WINDOW_AFTER))
+        for i in [*before, *after]:
+            if words[i] in NEGATIONS and not _negation_excused(words, p.stems, i, hi):
+                return "negated"
+        novel = {p.stems[i] for i in p.content_positions if lo <= i < hi} - prompt_stems - phrase
+        if len(novel) >= 2:
+            return "found"
+        return "echo"
+
+
+def _negation_excused(words: list[str], stems: list[str], i: int, hi: int) -> bool:
+    """'not only ... but', 'no longer', and failing a target ('could not meet') are not denials."""
+    following = words[i + 1] if i + 1 < hi else ""
+    if words[i] == "not" and following in {"only", "just", "merely", "simply"}:
+        return True
+    if words[i] == "no" and following in {"longer", "matter", "doubt"}:
+        return True
+    for j in range(i + 1, min(hi, i + 3)):
+        if stems[j] in _FAILURE_VERBS:
+            return True
+    return False
+
+
+def _sentence_of(p: _Prepared, token_index: int) -> tuple[int, int]:
+    """Token range [lo, hi) of the sentence holding the token."""
+    char = p.tokens[token_index].start
+    spans = sentence_spans(p.text)
+    lo_char, hi_char = next(((a, b) for a, b in spans if a <= char < b), (0, len(p.text)))
+    lo = next(i for i, t in enumerate(p.tokens) if t.start >= lo_char)
+    hi = next((i for i, t in enumerate(p.tokens) if t.start >= hi_char), len(p.tokens))
+    return lo, hi
+
+
+def _evidence(p: _Prepared, span: tuple[int, int], max_words: int = 14) -> str:
+    """The answer's own words around a match: its sentence, cut to about max_words words."""
+    start, end = span
+    s_lo, s_hi = next(((a, b) for a, b in sentence_spans(p.text) if a <= start < b), (0, len(p.text)))
+    inside = [t for t in p.tokens if s_lo <= t.start < s_hi]
+    if len(inside) <= max_words:
+        return p.text[s_lo:s_hi].strip().rstrip(".;:,")
+    first = next(k for k, t in enumerate(inside) if t.start >= start)
+    last = next((k for k, t in enumerate(inside) if t.end >= end), first)
+    pad = max(0, max_words - (last - first + 1))
+    lo = max(0, first - pad // 2)
+    hi = min(len(inside), lo + max(max_words, last - first + 1))
+    lo = max(0, hi - max(max_words, last - first + 1))
+    text = p.text[inside[lo].start:inside[hi - 1].end]
+    return ("..." if lo > 0 else "") + text + ("..." if hi < len(inside) else "")
+
+
+def _find_phrase(phrase: tuple[str, ...], stem_positions: dict[str, list[int]]):
+    """Spans (first, last content index) where all of the phrase's stems occur close together."""
+    if not phrase or any(s not in stem_positions for s in phrase):
+        return
+    window = len(phrase) + 2
+    for start in stem_positions[phrase[0]]:
+        positions = [start]
+        for s in phrase[1:]:
+            near = [k for k in stem_positions[s] if abs(k - start) < window]
+            if not near:
+                break
+            positions.append(min(near, key=lambda k: abs(k - start)))
+        else:
+            yield min(positions), max(positions)
+
+
+def _weighted_neighbours(sims: np.ndarray, scores: np.ndarray, k: int = 5) -> np.ndarray:
+    """Score estimate from the k most similar exemplars, weighted by similarity."""
+    k = min(k, sims.shape[1])
+    top = np.argsort(-sims, axis=1)[:, :k]
+    top_sims = np.take_along_axis(sims, top, axis=1)
+    weights = np.clip(top_sims, 1e-6, None)
+    return (weights * scores[top]).sum(axis=1) / weights.sum(axis=1)
+
+
+class _RubricVocabulary:
+    """Stems derived from the rubric: concept phrases, prompts, topic words and the spelling index."""
+
+    def __init__(self, rubric: Rubric):
+        self.prompt_stems: dict[str, frozenset[str]] = {}
+        self.topic_stems: dict[str, frozenset[str]] = {}
+        self.phrase_stems: dict[Concept, list[tuple[str, ...]]] = {}
+        known: set[str] = set()
+        for q in rubric.questions:
+            self.prompt_stems[q.id] = frozenset(t.stem for t in tokenize(q.prompt) if t.is_content)
+            topic = set(self.prompt_stems[q.id])
+            for text in _references(q):
+                topic.update(t.stem for t in tokenize(text) if t.is_content)
+            for concept in q.concepts:
+                phrases = []
+                for phrase in concept.phrases:
+                    stems = tuple(t.stem for t in tokenize(phrase) if t.is_content)
+                    if stems and stems not in phrases:
+                        phrases.append(stems)
+                    topic.update(stems)
+                self.phrase_stems[concept] = phrases
+            self.topic_stems[q.id] = frozenset(topic)
+            known |= topic
+        self.known = frozenset(known)
+        # Symmetric-deletion index: two stems one edit apart share a one-deletion variant.
+        self._deletions: dict[str, set[str]] = defaultdict(set)
+        for word in self.known:
+            if len(word) >= _MIN_FUZZY_LEN and word.isalpha():
+                for variant in _deletions(word):
+                    self._deletions[variant].add(word)
+        self._corrections: dict[str, str] = {}
+
+    def correct(self, word_stem: str) -> str:
+        """The rubric stem a misspelt stem stands for ("propoganda" -> "propaganda"), else itself."""
+        if word_stem in self.known or len(word_stem) < _MIN_FUZZY_LEN or word_stem in STOPWORDS:
+            return word_stem
+        cached = self._corrections.get(word_stem)
+        if cached is not None:
+            return cached
+        candidates = set()
+        for variant in _deletions(word_stem):
+            candidates |= self._deletions.get(variant, set())
+        best = word_stem
+        matches = sorted(c for c in candidates if _edit_distance_at_most_one(word_stem, c))
+        if len(matches) == 1:
+            best = matches[0]
+        self._corrections[word_stem] = best
+        return best
+
+
+def _deletions(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _edit_distance_at_most_one(a: str, b: str) -> bool:
+    """True when a and b differ by one insertion, deletion, substitution or adjacent swap."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    return a[i:] == b[i + 1:]
+
+
+def _key_terms(prepared: list[_Prepared], idf: np.ndarray, prompt_stems: frozenset[str],
+               vectorizer: TfidfVectorizer, limit: int = 6) -> list[tuple[str, str]]:
+    """The model answers' rarest content words not in the prompt: (stem, word as written), rarest first."""
+    words: dict[str, str] = {}
+    for p in prepared:
+        for i in p.content_positions:
+            if p.stems[i] not in prompt_stems and p.tokens[i].word.isalpha():
+                words.setdefault(p.stems[i], p.tokens[i].word)
+    columns = vectorizer.vocabulary_
+    ranked = sorted(words, key=lambda s: -idf[columns[s]] if s in columns else 0.0)
+    return [(s, words[s]) for s in ranked[:limit]]
+
+
+def _references(question: Question) -> list[str]:
+    return [*question.model_answers, *[e.answer for e in question.exemplars if e.score > 0]]
+
+
+def _pairs(X) -> list[tuple[str, str]]:
+    return [(str(qid), str(text)) for qid, text in X]
+
+
+def _identity(doc):
+    return doc
+
+
+def _term_weights(vectorizer: TfidfVectorizer, prompt_stems: frozenset[str], prompt_weight: float) -> np.ndarray:
+    """Per-column weight: prompt_weight for terms made only of the question's words, else 1."""
+    weights = np.ones(len(vectorizer.vocabulary_))
+    for term, column in vectorizer.vocabulary_.items():
+        if all(part in prompt_stems for part in term.split(" ")):
+            weights[column] = prompt_weight
+    return weights
+
+
+def _unigram_mask(vectorizer: TfidfVectorizer) -> np.ndarray:
+    mask = np.zeros(len(vectorizer.vocabulary_))
+    for term, column in vectorizer.vocabulary_.items():
+        if " " not in term:
+            mask[column] = 1.0
+    return mask
+
+
+def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.diags(1.0 / norms) @ matrix
+
+
+def _l1_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    sums = np.asarray(abs(matrix).sum(axis=1)).ravel()
+    sums[sums == 0] = 1.0
+    return (sp.diags(1.0 / sums) @ matrix).tocsr()

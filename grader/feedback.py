@@ -1,0 +1,64 @@
+"""Feedback: one to four short sentences per answer, built from what the grader found.
+
+What was covered, quoting the student's own words; what was denied; what is missing (the
+rubric's feedback line for the heaviest missing concepts); and why the answer was flagged.
+No generic filler: every sentence names a concept, a quote or a reason.
+"""
+
+from __future__ import annotations
+
+from .features import ConceptResult
+from .flags import Flag
+
+MAX_QUOTED = 3
+MAX_MISSING = 2
+
+
+def feedback_for(concepts: list[ConceptResult], flags: list[Flag], missing_terms: list[str] | None = None) -> list[str]:
+    """Sentences of feedback, most important first (at most four)."""
+    sentences: list[str] = []
+    flag_sentence = _flags_sentence(flags)
+    found = sorted((c for c in concepts if c.status == "found"), key=lambda c: -c.weight)
+    echoed = [c for c in concepts if c.status == "echo"]
+    negated = [c for c in concepts if c.status == "negated"]
+    missing = sorted((c for c in concepts if c.status in ("missing", "echo")), key=lambda c: -c.weight)
+
+    if found:
+        quoted = [f'{c.label} ("{_clip(c.evidence)}")' for c in found[:MAX_QUOTED]]
+        extra = len(found) - MAX_QUOTED
+        tail = f", and {extra} more" if extra > 0 else ""
+        sentences.append(f"Covered: {_join(quoted)}{tail}.")
+    elif echoed and not flag_sentence:
+        sentences.append(f"Names {_join([c.label for c in echoed])} only in repeating the question; explain it in your own words.")
+    if negated:
+        quoted = [f'{c.label} ("{_clip(c.evidence)}")' for c in negated[:2]]
+        sentences.append(f"Contradicts the model answer on {_join(quoted)}.")
+    for concept in missing[:MAX_MISSING]:
+        if len(sentences) >= 3:
+            break
+        line = concept.missing or f"Missing: {concept.label}."
+        sentences.append(line if line.endswith((".", "!", "?")) else line + ".")
+    if not concepts and missing_terms:
+        sentences.append(f"Key terms of the model answer it does not use: {', '.join(missing_terms[:5])}.")
+    if flag_sentence:
+        sentences = sentences[:3] + [flag_sentence]
+    if not sentences:
+        sentences.append("Covers every rubric concept." if concepts else "Close to the model answer.")
+    return sentences[:4]
+
+
+def _flags_sentence(flags: list[Flag]) -> str:
+    if not flags:
+        return ""
+    return "Flagged for review: " + "; ".join(flag.reason for flag in flags) + "."
+
+
+def _clip(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split()).replace('"', "'")
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,128 @@
+"""Validity and gaming flags: answers a teacher should look at, each with its reason.
+
+Flags come from the features (keyword lists, restated questions, off-topic text, gibberish,
+repetition, contradictions, copies of the model answer) and from comparing students' answers
+with each other (near-duplicates). A gaming flag caps the score: a flagged answer is scored
+conservatively and always goes to the review queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .features import FEATURE_NAMES, ConceptResult
+
+_COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
+
+# Share of the marks a flagged answer can get at most; flags not listed do not cap.
+SCORE_CAPS = {
+    "keyword_list": 0.25,
+    "restates_question": 0.25,
+    "off_topic": 0.25,
+    "gibberish": 0.0,
+    "not_english": 0.25,
+    "repetitive": 0.25,
+    "copies_model_answer": 0.25,
+    "contradiction": 0.5,
+}
+NEAR_DUPLICATE_SIMILARITY = 0.9
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "reason": self.reason}
+
+
+def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str) -> list[Flag]:
+    """Flags one answer earns from its own features."""
+    f = {name: values[i] for name, i in _COL.items()}
+    n_content = int(round(np.expm1(f["content_words"])))
+    n_words = len(text.split())
+    flags: list[Flag] = []
+    letters = [ch for ch in text if ch.isalpha()]
+    if _looks_like_gibberish(text, letters):
+        flags.append(Flag("gibberish", "the text is not made of words (random letters or symbols)"))
+        return flags
+    if n_words >= 8 and f["function_ratio"] < 0.08 and f["topic_density"] < 0.3:
+        flags.append(Flag("not_english", "few English function words and little of the topic's vocabulary: not English or not prose"))
+        return flags
+    if n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3:
+        flags.append(Flag("keyword_list", "a list of topic words without sentences that connect them"))
+    if n_content >= 3 and f["novelty"] < 0.2:
+        flags.append(Flag("restates_question", "mostly the question's own words, with nothing added"))
+    if n_content >= 5 and f["topic_density"] < 0.12 and f["coverage"] <= 0.1 and f["word_recall"] < 0.06:
+        flags.append(Flag("off_topic", "shares almost no vocabulary with the question, the model answers or the rubric"))
+    if n_content >= 10 and f["unique_ratio"] < 0.4:
+        flags.append(Flag("repetitive", f"repeats itself: {f['unique_ratio']:.0%} of its content words are distinct"))
+    if max(f["word_cosine"], f["char_cosine"]) >= 0.9:
+        flags.append(Flag("copies_model_answer", f"{max(f['word_cosine'], f['char_cosine']):.0%} similar to a model answer"))
+    negated = [c for c in concepts if c.status == "negated"]
+    found_weight = sum(c.weight for c in concepts if c.status == "found")
+    if negated and sum(c.weight for c in negated) >= max(1.0, 0.5 * found_weight):
+        labels = ", ".join(c.label for c in negated[:3])
+        flags.append(Flag("contradiction", f"denies what the model answer affirms: {labels}"))
+    return flags
+
+
+def _looks_like_gibberish(text: str, letters: list[str]) -> bool:
+    stripped = "".join(text.split())
+    if len(stripped) < 12:
+        return False
+    if len(letters) / len(stripped) < 0.5:
+        return True
+    words = [w for w in text.lower().split() if w.isalpha()]
+    if len(words) < 3:
+        return False
+    vowels = sum(1 for ch in letters if ch.lower() in "aeiouy")
+    if not 0.2 <= vowels / len(letters) <= 0.65:
+        return True
+    consonant_runs = sum(1 for w in words if _longest_consonant_run(w) >= 5)
+    return consonant_runs / len(words) > 0.3
+
+
+def _longest_consonant_run(word: str) -> int:
+    longest = run = 0
+    for ch in word:
+        run = 0 if ch in "aeiouy" else run + 1
+        longest = max(longest, run)
+    return longest
+
+
+def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list[str]) -> dict[int, tuple[int, float]]:
+    """For each answer that nearly copies another student's answer to the same question:
+    index -> (index of the most similar other student's answer, similarity)."""
+    result: dict[int, tuple[int, float]] = {}
+    by_question: dict[str, list[int]] = {}
+    for i, qid in enumerate(question_ids):
+        by_question.setdefault(qid, []).append(i)
+    for rows in by_question.values():
+        if len(rows) < 2:
+            continue
+        docs = [texts[i] for i in rows]
+        vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True,
+                                  dtype=np.float32).fit_transform(docs)
+        sims = (vectors @ vectors.T).tocsr()
+        sims.setdiag(0.0)
+        sims.data[sims.data < NEAR_DUPLICATE_SIMILARITY] = 0.0
+        sims.eliminate_zeros()
+        coo = sp.coo_matrix(sims)
+        for a, b, value in zip(coo.row, coo.col, coo.data):
+            i, j = rows[a], rows[b]
+            if student_ids[i] == student_ids[j] or len(texts[i].split()) < 5:
+                continue
+            if i not in result or value > result[i][1]:
+                result[i] = (j, float(value))
+    return result
+
+
+def cap_for(flags: list[Flag]) -> float:
+    """The highest share of the marks the answer's flags allow (1.0 when none caps)."""
+    return min([SCORE_CAPS.get(flag.code, 1.0) for flag in flags], default=1.0)

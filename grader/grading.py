@@ -1,0 +1,120 @@
+"""The grading pipeline: answers in, one GradedAnswer per answer out, in a stable order.
+
+rubric -> answers -> features (batch) -> scorer -> flags and feedback. Answers that cannot be
+graded (unreadable, blank, too long, duplicate, unknown question) come back with no score and
+a flag saying why, so nothing read is ever lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .answers import Answer
+from .feedback import feedback_for
+from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
+from .flags import Flag, answer_flags, cap_for, near_duplicates
+from .rubric import Rubric
+from .scorer import RuleScorer, score_parts
+
+REVIEW_CONFIDENCE = 0.5
+"""Answers whose confidence is below this go to the review queue (`needs_review`)."""
+
+_PROBLEM_REASONS = {
+    "unreadable": "could not be read",
+    "empty": "the answer is blank",
+    "truncated": "the answer is too long to grade",
+    "duplicate": "a second answer to the same question",
+}
+
+
+@dataclass
+class GradedAnswer:
+    student_id: str
+    question_id: str
+    answer: str
+    source: str
+    max_score: float
+    score: float | None = None
+    raw_score: float | None = None      # before rounding to the scale's step and before caps
+    confidence: float = 0.0
+    needs_review: bool = True
+    flags: list[Flag] = field(default_factory=list)
+    feedback: list[str] = field(default_factory=list)
+    concepts: list[ConceptResult] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def flag_codes(self) -> list[str]:
+        return [flag.code for flag in self.flags]
+
+
+def grade(rubric: Rubric, answers: list[Answer], scorer=None) -> list[GradedAnswer]:
+    """Grade answers against the rubric; returns one GradedAnswer per input answer, sorted by
+    student then the rubric's question order."""
+    graded: list[GradedAnswer] = []
+    gradable: list[Answer] = []
+    for answer in answers:
+        max_score = rubric.max_score(answer.question_id)
+        if answer.problem is not None:
+            reason = answer.detail or _PROBLEM_REASONS.get(answer.problem, answer.problem)
+            graded.append(GradedAnswer(answer.student_id, answer.question_id, answer.text, answer.source,
+                                       max_score, flags=[Flag(answer.problem, reason)],
+                                       feedback=[f"Not graded: {reason}."]))
+        elif rubric.question(answer.question_id) is None:
+            known = ", ".join(q.id for q in rubric.questions)
+            reason = f"question {answer.question_id!r} is not in the rubric (it has {known})"
+            graded.append(GradedAnswer(answer.student_id, answer.question_id, answer.text, answer.source,
+                                       max_score, flags=[Flag("unknown_question", reason)],
+                                       feedback=[f"Not graded: {reason}."]))
+        else:
+            gradable.append(answer)
+    if gradable:
+        graded.extend(_grade_batch(rubric, gradable, scorer))
+    order = {q.id: i for i, q in enumerate(rubric.questions)}
+    graded.sort(key=lambda g: (g.student_id, order.get(g.question_id, len(order)), g.question_id, g.source))
+    return graded
+
+
+def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAnswer]:
+    X = [(a.question_id, a.text) for a in answers]
+    featurizer = AnswerFeatures(rubric).fit(X)
+    analysis = featurizer.analyze(X)
+    if scorer is None:
+        scorer = RuleScorer().fit(analysis.values)
+    fractions = np.clip(scorer.predict(analysis.values), 0.0, 1.0)
+    confidences = _confidence(analysis.values, fractions, rubric, answers)
+    duplicates = near_duplicates([a.question_id for a in answers], [a.student_id for a in answers],
+                                 [a.text for a in answers])
+    results = []
+    for i, answer in enumerate(answers):
+        scale = rubric.scale_for(answer.question_id)
+        flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text)
+        if i in duplicates:
+            other, similarity = duplicates[i]
+            flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))
+        fraction = min(float(fractions[i]), cap_for(flags))
+        confidence = float(confidences[i]) * (0.5 if flags else 1.0)
+        results.append(GradedAnswer(
+            student_id=answer.student_id, question_id=answer.question_id, answer=answer.text,
+            source=answer.source, max_score=scale.max,
+            score=scale.snap(fraction * scale.max), raw_score=round(float(fractions[i]) * scale.max, 4),
+            confidence=round(confidence, 3), needs_review=bool(flags) or confidence < REVIEW_CONFIDENCE,
+            flags=flags,
+            feedback=feedback_for(analysis.concepts[i], flags, analysis.missing_terms[i]),
+            concepts=analysis.concepts[i],
+            features={name: round(float(v), 4) for name, v in zip(FEATURE_NAMES, analysis.values[i])},
+        ))
+    return results
+
+
+def _confidence(values: np.ndarray, fractions: np.ndarray, rubric: Rubric, answers: list[Answer]) -> np.ndarray:
+    """How sure the score is, 0..1: low near a rounding boundary between two score steps, and low
+    when the concept evidence and the model-answer similarity disagree."""
+    parts = score_parts(values)
+    steps = np.array([rubric.scale.step / rubric.max_score(a.question_id) for a in answers])
+    offset = np.abs((fractions / steps) - np.round(fractions / steps))      # 0 on a step, 0.5 on a boundary
+    boundary = 1.0 - offset                                                  # 0.5..1
+    agreement = 1.0 - 0.6 * np.abs(parts["concepts"] - parts["recall"])
+    return np.clip(boundary * agreement * (0.6 + 0.4 * parts["substance"]), 0.0, 1.0)

@@ -1,0 +1,199 @@
+"""Text handling shared by every stage: decoding bytes, normalising, tokenising and stemming.
+
+Everything here works offline: NLTK's Snowball stemmer needs no downloaded data, and the
+function-word list comes from scikit-learn.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nltk.stem.snowball import SnowballStemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+
+class UnreadableText(ValueError):
+    """Bytes that are not text in any encoding we accept (binary data, NUL bytes)."""
+
+
+# scikit-learn's list holds a few words that carry meaning in an answer ("system", "fire",
+# "found", "amount"...); they stay content words here. Negation cues stay function words
+# for similarity but are looked at separately for contradictions.
+_NOT_STOPWORDS = {
+    "system", "bill", "fire", "found", "find", "interest", "amount", "detail", "describe",
+    "computer", "thick", "thin", "top", "bottom", "front", "back", "full", "empty", "part",
+    "call", "cry", "mill", "move", "name", "give", "first", "last", "next", "con", "de", "co",
+    "side", "put", "show", "fill", "see", "keep", "get", "made", "take", "become", "became",
+    "becomes", "becoming", "serious", "well", "less", "more", "most", "many", "much", "few",
+    "hundred", "one", "two", "three", "four", "five", "six", "eight", "nine", "ten", "eleven",
+    "twelve", "fifteen", "twenty", "forty", "fifty", "sixty", "former", "latter", "former",
+}
+STOPWORDS = frozenset(ENGLISH_STOP_WORDS - _NOT_STOPWORDS) | {"s", "t", "also", "would", "could", "should", "might", "may", "must", "shall", "will", "can", "did", "does", "doing", "done", "really", "very", "just", "like", "lot", "lots", "things", "thing", "stuff", "etc"}
+
+NEGATIONS = frozenset({
+    "not", "no", "never", "nothing", "none", "neither", "nor", "without", "hardly", "barely",
+    "nobody", "nowhere", "unrelated", "irrelevant",
+})
+
+_NUMBER_WORDS = {
+    "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
+    "8": "eight", "9": "nine", "10": "ten", "14": "fourteen",
+}
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+
+_PUNCT_MAP = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": " - ", "\u2015": " - ",
+    "\u2212": "-", "\u2026": "...", "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u3000": " ",
+    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
+})
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES_RE = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES_RE = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode a file's bytes; returns (text, encoding name).
+
+    Order: a byte-order mark (UTF-8/16/32), UTF-16 without a BOM (every other byte NUL),
+    strict UTF-8, then cp1252 with latin-1 for the five bytes cp1252 leaves undefined.
+    Raises UnreadableText for binary data (NUL bytes or many control characters).
+    """
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return _check_text(data.decode(encoding)), encoding
+            except UnicodeDecodeError as exc:
+                raise UnreadableText(f"starts with a {encoding} byte-order mark but is not valid {encoding}") from exc
+    if len(data) >= 4 and b"\x00" in data:
+        sample = data[:4096]
+        odd_nuls = sample[1::2].count(0) / max(1, len(sample[1::2]))
+        even_nuls = sample[0::2].count(0) / max(1, len(sample[0::2]))
+        for share, encoding in ((odd_nuls, "utf-16-le"), (even_nuls, "utf-16-be")):
+            if share > 0.9:
+                try:
+                    return _check_text(data.decode(encoding)), encoding
+                except UnicodeDecodeError:
+                    pass
+        raise UnreadableText("holds NUL bytes: binary data, not text")
+    try:
+        return _check_text(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text = "".join(
+        chunk.decode("cp1252", errors="strict") if _is_cp1252(chunk) else chunk.decode("latin-1")
+        for chunk in _split_undefined_cp1252(data)
+    )
+    return _check_text(text), "cp1252"
+
+
+_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
+
+
+def _is_cp1252(chunk: bytes) -> bool:
+    return not any(b in _CP1252_UNDEFINED for b in chunk)
+
+
+def _split_undefined_cp1252(data: bytes) -> list[bytes]:
+    # cp1252 leaves five bytes undefined; decode those one by one as latin-1.
+    return [part for part in re.split(b"([\x81\x8d\x8f\x90\x9d])", data) if part]
+
+
+def _check_text(text: str) -> str:
+    if not text:
+        return text
+    if "\x00" in text:
+        raise UnreadableText("holds NUL characters: binary data, not text")
+    sample = text[:4096]
+    controls = len(_CONTROL_RE.findall(sample))
+    private = sum(1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn", "Cs"))
+    if (controls + private) / len(sample) > 0.05:
+        raise UnreadableText("mostly control or unassigned characters: binary data, not text")
+    return text
+
+
+def normalize(text: str) -> str:
+    """Canonical form of an answer: NFKC, straight quotes, plain dashes, tidy whitespace."""
+    text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL_RE.sub(" ", text)
+    lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines).strip()
+    return _BLANK_LINES_RE.sub("\n\n", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of an answer: where it stands, its lowercase form and its stem."""
+
+    start: int
+    end: int
+    word: str
+    stem: str
+
+    @property
+    def is_content(self) -> bool:
+        return self.word not in STOPWORDS and self.word not in NEGATIONS
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> SnowballStemmer:
+    return SnowballStemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball stem of a lowercase word; numbers become words so "5-year" meets "five-year"."""
+    word = _NUMBER_WORDS.get(word, word)
+    return _stemmer().stem(word)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Words with their character offsets in `text`; "didn't" gives "did" + "not"."""
+    tokens: list[Token] = []
+    for match in _TOKEN_RE.finditer(text):
+        word = match.group().lower()
+        start, end = match.span()
+        if word.endswith("n't"):
+            head = word[:-3] or "not"
+            if head == "ca":
+                head = "can"
+            elif head == "wo":
+                head = "will"
+            tokens.append(Token(start, end - 3, head, stem(head)))
+            tokens.append(Token(end - 3, end, "not", "not"))
+            continue
+        if "'" in word:
+            word = word.split("'", 1)[0]  # possessive / contraction: "stakhanov's" -> "stakhanov"
+            end = start + len(word)
+            if not word:
+                continue
+        tokens.append(Token(start, end, word, stem(word)))
+    return tokens
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the content words of `text`, in order (function words and negations dropped)."""
+    return [tok.stem for tok in tokenize(text) if tok.is_content]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences (or list items / paragraphs) of `text`."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END_RE.finditer(text):
+        if text[start:match.start()].strip():
+            spans.append((start, match.start()))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans

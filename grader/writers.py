@@ -1,0 +1,130 @@
+"""Writing results: grades.csv and grades.json (and, through report.py, the teacher's report).
+
+Every file is written atomically: into a temporary file in the same folder, then renamed over
+the target, so an interrupted run never leaves half a file and running again is safe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .grading import GradedAnswer
+from .rubric import Rubric
+
+CSV_COLUMNS = ("student_id", "question_id", "score", "max_score", "confidence", "needs_review", "flags", "feedback", "source")
+
+
+class OutputError(OSError):
+    """The output folder cannot be written; the message names it and says what to do."""
+
+
+def prepare_out_dir(out: str | Path) -> Path:
+    """Create the output folder (and parents) or raise OutputError with a clear fix."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{out}: exists and is not a folder; choose another --out") from None
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror}); choose a writable --out") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: the output folder is not writable; choose a writable --out or fix its permissions")
+    return out
+
+
+@contextmanager
+def atomic_writer(path: Path, newline: str | None = None) -> Iterator[io.TextIOBase]:
+    """Open a temporary file beside `path` for writing text; rename it over `path` on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_file_name(student_id: str, used: set[str] | None = None) -> str:
+    """A file name made from a student id that cannot leave its folder (no separators, no dots
+    in front, no device names), unique within `used` when given."""
+    name = re.sub(r"[^\w.\- ]+", "_", student_id, flags=re.UNICODE).strip(" .")
+    name = re.sub(r"\.{2,}", "_", name)[:80] or "student"
+    if name.upper().split(".")[0] in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}:
+        name = f"_{name}"
+    if used is not None:
+        base, n = name, 2
+        while name.lower() in used:
+            name = f"{base}_{n}"
+            n += 1
+        used.add(name.lower())
+    return name
+
+
+def _format_score(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def write_grades_csv(results: list[GradedAnswer], path: Path) -> None:
+    with atomic_writer(path, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for r in results:
+            writer.writerow([
+                r.student_id, r.question_id, _format_score(r.score), _format_score(r.max_score),
+                f"{r.confidence:.2f}", "true" if r.needs_review else "false",
+                ";".join(r.flag_codes), " ".join(r.feedback), r.source,
+            ])
+
+
+def result_to_dict(r: GradedAnswer) -> dict:
+    return {
+        "student_id": r.student_id,
+        "question_id": r.question_id,
+        "score": r.score,
+        "max_score": r.max_score,
+        "raw_score": r.raw_score,
+        "confidence": r.confidence,
+        "needs_review": r.needs_review,
+        "flags": [flag.to_dict() for flag in r.flags],
+        "feedback": r.feedback,
+        "concepts": [
+            {"label": c.label, "weight": c.weight, "status": c.status, "evidence": c.evidence,
+             "span": list(c.span) if c.span else None}
+            for c in r.concepts
+        ],
+        "similarity": {k: r.features[k] for k in ("word_recall", "char_recall", "word_cosine", "char_cosine") if k in r.features},
+        "features": r.features,
+        "answer": r.answer,
+        "source": r.source,
+    }
+
+
+def write_grades_json(results: list[GradedAnswer], rubric: Rubric, path: Path) -> None:
+    document = {
+        "rubric": {"title": rubric.title, "source": rubric.source, "tuned": bool(rubric.model),
+                   "scale": {"max": rubric.scale.max, "step": rubric.scale.step}},
+        "answers": [result_to_dict(r) for r in results],
+    }
+    with atomic_writer(path) as handle:
+        json.dump(document, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+
+
+def write_outputs(results: list[GradedAnswer], rubric: Rubric, out: Path) -> list[Path]:
+    """Write every output of a grading run into `out`; returns the paths written."""
+    written = [out / "grades.csv", out / "grades.json"]
+    write_grades_csv(results, written[0])
+    write_grades_json(results, rubric, written[1])
+    return written
