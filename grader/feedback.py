@@ -24,14 +24,14 @@ def feedback_for(concepts: list[ConceptResult], flags: list[Flag], missing_terms
     missing = sorted((c for c in concepts if c.status in ("missing", "echo")), key=lambda c: -c.weight)
 
     if found:
-        quoted = [f'{c.label} ("{_clip(c.evidence)}")' for c in found[:MAX_QUOTED]]
+        quoted = _quoted(found[:MAX_QUOTED])
         extra = len(found) - MAX_QUOTED
         tail = f", and {extra} more" if extra > 0 else ""
         sentences.append(f"Covered: {_join(quoted)}{tail}.")
     elif echoed and not flag_sentence:
         sentences.append(f"Names {_join([c.label for c in echoed])} only in repeating the question; explain it in your own words.")
     if negated:
-        quoted = [f'{c.label} ("{_clip(c.evidence)}")' for c in negated[:2]]
+        quoted = _quoted(negated[:2])
         sentences.append(f"Contradicts the model answer on {_join(quoted)}.")
     for concept in missing[:MAX_MISSING]:
         if len(sentences) >= 3:
@@ -45,6 +45,17 @@ def feedback_for(concepts: list[ConceptResult], flags: list[Flag], missing_terms
     if not sentences:
         sentences.append("Covers every rubric concept." if concepts else "Close to the model answer.")
     return sentences[:4]
+
+
+def _quoted(concepts: list[ConceptResult]) -> list[str]:
+    """'label ("evidence")' for each concept, quoting a passage only the first time it comes up."""
+    seen: set[str] = set()
+    items = []
+    for concept in concepts:
+        evidence = _clip(concept.evidence)
+        items.append(concept.label if evidence in seen else f'{concept.label} ("{evidence}")')
+        seen.add(evidence)
+    return items
 
 
 def _flags_sentence(flags: list[Flag]) -> str:

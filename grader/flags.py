@@ -15,12 +15,14 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .features import FEATURE_NAMES, ConceptResult
+from .text import tokenize
 
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 # Share of the marks a flagged answer can get at most; flags not listed do not cap.
 SCORE_CAPS = {
     "keyword_list": 0.25,
+    "keyword_stuffing": 0.25,
     "restates_question": 0.25,
     "off_topic": 0.25,
     "gibberish": 0.0,
@@ -56,6 +58,9 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str) -
         return flags
     if n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3:
         flags.append(Flag("keyword_list", "a list of topic words without sentences that connect them"))
+    elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or _longest_content_run(text) >= 7):
+        flags.append(Flag("keyword_stuffing", f"{f['topic_density']:.0%} of its words are rubric or model-answer terms, "
+                                              "repeated or strung together without grammar"))
     if n_content >= 3 and f["novelty"] < 0.2:
         flags.append(Flag("restates_question", "mostly the question's own words, with nothing added"))
     if n_content >= 5 and f["topic_density"] < 0.12 and f["coverage"] <= 0.1 and f["word_recall"] < 0.06:
@@ -70,6 +75,15 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str) -
         labels = ", ".join(c.label for c in negated[:3])
         flags.append(Flag("contradiction", f"denies what the model answer affirms: {labels}"))
     return flags
+
+
+def _longest_content_run(text: str) -> int:
+    """Longest run of consecutive content words: prose rarely goes past six without a function word."""
+    longest = run = 0
+    for token in tokenize(text):
+        run = run + 1 if token.is_content else 0
+        longest = max(longest, run)
+    return longest
 
 
 def _looks_like_gibberish(text: str, letters: list[str]) -> bool:
