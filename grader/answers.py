@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .text import UnreadableText, decode_bytes, normalize
+from .text import UnreadableText, binary_reason, decode_bytes, normalize
 
 MAX_ANSWER_CHARS = 20_000
 """Answers longer than this (about 3,500 words) are not graded: they are flagged `truncated` for a human."""
@@ -50,16 +50,19 @@ def read_answers(paths: Iterable[str | Path]) -> list[Answer]:
     return mark_duplicates(answers)
 
 
-def read_csv(path: Path) -> list[Answer]:
+def read_csv(path: str | Path) -> list[Answer]:
     """Answers from a CSV with columns student_id, question_id, answer (other columns ignored)."""
+    path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
     try:
-        text, _ = decode_bytes(raw)
+        text, _ = decode_bytes(raw, check=False)
     except UnreadableText as exc:
         raise InputError(f"{path}: not a text CSV file ({exc}); export the answers as CSV") from None
+    if "\x00" in text[:4096] and text[:4096].count("\x00") > len(text[:4096]) // 10:
+        raise InputError(f"{path}: not a text CSV file (binary data); export the answers as CSV")
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     try:
         header = next(reader)
@@ -89,8 +92,9 @@ def read_csv(path: Path) -> list[Answer]:
     return answers
 
 
-def read_folder(folder: Path) -> list[Answer]:
+def read_folder(folder: str | Path) -> list[Answer]:
     """Answers from <folder>/<student_id>/<question_id>.txt|.md; other files are skipped."""
+    folder = Path(folder)
     answers = []
     for student_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for file in sorted(student_dir.iterdir()):
@@ -125,6 +129,9 @@ def skipped_files(folder: Path) -> list[Path]:
 
 def _make_answer(student_id: str, question_id: str, text: str, source: str) -> Answer:
     student_id, question_id = normalize(student_id), normalize(question_id)
+    binary = binary_reason(text)
+    if binary:
+        return Answer(student_id, question_id, "", source, "unreadable", f"the answer {binary}")
     text = normalize(text)
     if not student_id:
         return Answer("", question_id, text, source, "unreadable", "has no student id")

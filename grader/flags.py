@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from .features import FEATURE_NAMES, ConceptResult
 from .text import tokenize
@@ -43,8 +43,10 @@ class Flag:
         return {"code": self.code, "reason": self.reason}
 
 
-def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str) -> list[Flag]:
-    """Flags one answer earns from its own features."""
+def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
+                 model_triples: frozenset[str] = frozenset()) -> list[Flag]:
+    """Flags one answer earns from its own features; `model_triples` are the word triples of the
+    question's model answers (see word_triples), to catch copied passages."""
     f = {name: values[i] for name, i in _COL.items()}
     n_content = int(round(np.expm1(f["content_words"])))
     n_words = len(text.split())
@@ -58,7 +60,7 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str) -
         return flags
     if n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3:
         flags.append(Flag("keyword_list", "a list of topic words without sentences that connect them"))
-    elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or _longest_content_run(text) >= 7):
+    elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or _longest_content_run(text) >= 10):
         flags.append(Flag("keyword_stuffing", f"{f['topic_density']:.0%} of its words are rubric or model-answer terms, "
                                               "repeated or strung together without grammar"))
     if n_content >= 3 and f["novelty"] < 0.2:
@@ -67,8 +69,9 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str) -
         flags.append(Flag("off_topic", "shares almost no vocabulary with the question, the model answers or the rubric"))
     if n_content >= 10 and f["unique_ratio"] < 0.4:
         flags.append(Flag("repetitive", f"repeats itself: {f['unique_ratio']:.0%} of its content words are distinct"))
-    if max(f["word_cosine"], f["char_cosine"]) >= 0.9:
-        flags.append(Flag("copies_model_answer", f"{max(f['word_cosine'], f['char_cosine']):.0%} similar to a model answer"))
+    copied = _copied_share(text, model_triples)
+    if copied >= 0.6 and n_words >= 12:
+        flags.append(Flag("copies_model_answer", f"{copied:.0%} of its word sequences are copied from a model answer"))
     negated = [c for c in concepts if c.status == "negated"]
     found_weight = sum(c.weight for c in concepts if c.status == "found")
     if negated and sum(c.weight for c in negated) >= max(1.0, 0.5 * found_weight):
@@ -111,30 +114,76 @@ def _longest_consonant_run(word: str) -> int:
 
 
 def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list[str]) -> dict[int, tuple[int, float]]:
-    """For each answer that nearly copies another student's answer to the same question:
-    index -> (index of the most similar other student's answer, similarity)."""
+    """For each answer that (nearly) copies another student's answer to the same question:
+    index -> (index of the most similar other student's answer, similarity 0..1).
+
+    Candidates are pairs that share a rare run of three words (or the whole text), so the work
+    grows with the number of shared passages, not with the square of the class size; each
+    candidate is then confirmed with character 4-gram cosine similarity.
+    """
     result: dict[int, tuple[int, float]] = {}
     by_question: dict[str, list[int]] = {}
     for i, qid in enumerate(question_ids):
-        by_question.setdefault(qid, []).append(i)
+        if len(texts[i].split()) >= _MIN_DUPLICATE_WORDS:
+            by_question.setdefault(qid, []).append(i)
     for rows in by_question.values():
         if len(rows) < 2:
             continue
-        docs = [texts[i] for i in rows]
+        candidates = _candidate_pairs([texts[i] for i in rows])
+        if not candidates:
+            continue
+        involved = sorted({k for pair in candidates for k in pair})
+        local = {k: n for n, k in enumerate(involved)}
         vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True,
-                                  dtype=np.float32).fit_transform(docs)
-        sims = (vectors @ vectors.T).tocsr()
-        sims.setdiag(0.0)
-        sims.data[sims.data < NEAR_DUPLICATE_SIMILARITY] = 0.0
-        sims.eliminate_zeros()
-        coo = sp.coo_matrix(sims)
-        for a, b, value in zip(coo.row, coo.col, coo.data):
-            i, j = rows[a], rows[b]
-            if student_ids[i] == student_ids[j] or len(texts[i].split()) < 5:
+                                  dtype=np.float32).fit_transform([texts[rows[k]] for k in involved])
+        a = np.array([local[x] for x, _ in candidates])
+        b = np.array([local[y] for _, y in candidates])
+        sims = np.asarray(vectors[a].multiply(vectors[b]).sum(axis=1)).ravel()
+        for (x, y), value in zip(candidates, sims):
+            i, j = rows[x], rows[y]
+            if value < NEAR_DUPLICATE_SIMILARITY or student_ids[i] == student_ids[j]:
                 continue
-            if i not in result or value > result[i][1]:
-                result[i] = (j, float(value))
+            for mine, other in ((i, j), (j, i)):
+                if mine not in result or value > result[mine][1]:
+                    result[mine] = (other, min(1.0, float(value)))
     return result
+
+
+_MIN_DUPLICATE_WORDS = 5
+_SHARED_SHINGLE_LIMIT = 50   # a word triple in more answers than this is common phrasing, not copying
+
+
+def _candidate_pairs(texts: list[str]) -> set[tuple[int, int]]:
+    """Pairs (x < y) of texts that are identical or share at least a fifth of their rare word triples."""
+    pairs: set[tuple[int, int]] = set()
+    exact: dict[str, list[int]] = {}
+    for k, text in enumerate(texts):
+        exact.setdefault(" ".join(t.word for t in tokenize(text)), []).append(k)
+    for group in exact.values():
+        pairs.update((x, y) for n, x in enumerate(group) for y in group[n + 1:][:_SHARED_SHINGLE_LIMIT])
+    shingles = CountVectorizer(analyzer=word_triples, binary=True, max_df=_SHARED_SHINGLE_LIMIT, dtype=np.float32)
+    try:
+        matrix = shingles.fit_transform(texts).tocsr()
+    except ValueError:  # no triple is rare enough (or texts too short): only exact copies remain
+        return pairs
+    sizes = np.asarray(matrix.sum(axis=1)).ravel()
+    shared = sp.triu(matrix @ matrix.T, k=1).tocoo()
+    for x, y, count in zip(shared.row, shared.col, shared.data):
+        if count >= 0.2 * min(sizes[x], sizes[y]):
+            pairs.add((int(x), int(y)))
+    return pairs
+
+
+def _copied_share(text: str, model_triples: frozenset[str]) -> float:
+    triples = word_triples(text)
+    if not triples or not model_triples:
+        return 0.0
+    return sum(1 for t in triples if t in model_triples) / len(triples)
+
+
+def word_triples(text: str) -> list[str]:
+    words = [t.word for t in tokenize(text)]
+    return [" ".join(words[k:k + 3]) for k in range(len(words) - 2)]
 
 
 def cap_for(flags: list[Flag]) -> float:

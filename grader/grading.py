@@ -14,7 +14,7 @@ import numpy as np
 from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
-from .flags import Flag, answer_flags, cap_for, near_duplicates
+from .flags import Flag, answer_flags, cap_for, near_duplicates, word_triples
 from .rubric import Rubric
 from .scorer import RuleScorer, score_parts
 
@@ -87,10 +87,11 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     confidences = _confidence(analysis.values, fractions, rubric, answers)
     duplicates = near_duplicates([a.question_id for a in answers], [a.student_id for a in answers],
                                  [a.text for a in answers])
+    model_triples = {q.id: frozenset(t for text in q.model_answers for t in word_triples(text)) for q in rubric.questions}
     results = []
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
-        flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text)
+        flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text, model_triples[answer.question_id])
         if i in duplicates:
             other, similarity = duplicates[i]
             flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))
@@ -110,11 +111,15 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
 
 
 def _confidence(values: np.ndarray, fractions: np.ndarray, rubric: Rubric, answers: list[Answer]) -> np.ndarray:
-    """How sure the score is, 0..1: low near a rounding boundary between two score steps, and low
-    when the concept evidence and the model-answer similarity disagree."""
+    """How sure the score is, 0..1. Lower near a rounding boundary between two score steps, when
+    the concept evidence and the model-answer similarity disagree, and when an answer that earns
+    marks is unlike every model answer and exemplar (nothing to compare it with)."""
     parts = score_parts(values)
     steps = np.array([rubric.scale.step / rubric.max_score(a.question_id) for a in answers])
     offset = np.abs((fractions / steps) - np.round(fractions / steps))      # 0 on a step, 0.5 on a boundary
-    boundary = 1.0 - offset                                                  # 0.5..1
+    boundary = 1.0 - 0.6 * offset                                            # 0.7..1
     agreement = 1.0 - 0.6 * np.abs(parts["concepts"] - parts["recall"])
-    return np.clip(boundary * agreement * (0.6 + 0.4 * parts["substance"]), 0.0, 1.0)
+    column = {name: values[:, i] for i, name in enumerate(FEATURE_NAMES)}
+    nearest_reference = np.maximum.reduce([column["word_cosine"], column["char_cosine"], column["exemplar_score"]])
+    unlike_references = (nearest_reference < 0.1) & (fractions > 0.2)
+    return np.clip(boundary * agreement * (0.6 + 0.4 * parts["substance"]) * np.where(unlike_references, 0.6, 1.0), 0.0, 1.0)

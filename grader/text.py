@@ -59,13 +59,16 @@ _SPACES_RE = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES_RE = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
 
 
-def decode_bytes(data: bytes) -> tuple[str, str]:
+def decode_bytes(data: bytes, check: bool = True) -> tuple[str, str]:
     """Decode a file's bytes; returns (text, encoding name).
 
     Order: a byte-order mark (UTF-8/16/32), UTF-16 without a BOM (every other byte NUL),
     strict UTF-8, then cp1252 with latin-1 for the five bytes cp1252 leaves undefined.
-    Raises UnreadableText for binary data (NUL bytes or many control characters).
+    Raises UnreadableText for binary data (NUL bytes or many control characters); with
+    check=False only bytes that decode as nothing at all are refused (for a CSV file, whose
+    cells are checked one by one with binary_reason).
     """
+    _check_text = _checked if check else (lambda text: text)
     for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                           (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                           (codecs.BOM_UTF16_BE, "utf-16")):
@@ -84,7 +87,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
                     return _check_text(data.decode(encoding)), encoding
                 except UnicodeDecodeError:
                     pass
-        raise UnreadableText("holds NUL bytes: binary data, not text")
+        if check:
+            raise UnreadableText("holds NUL bytes: binary data, not text")
     try:
         return _check_text(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
@@ -108,17 +112,25 @@ def _split_undefined_cp1252(data: bytes) -> list[bytes]:
     return [part for part in re.split(b"([\x81\x8d\x8f\x90\x9d])", data) if part]
 
 
-def _check_text(text: str) -> str:
+def _checked(text: str) -> str:
+    reason = binary_reason(text)
+    if reason:
+        raise UnreadableText(reason)
+    return text
+
+
+def binary_reason(text: str) -> str | None:
+    """Why decoded text looks like binary data (NUL or many control characters), or None."""
     if not text:
-        return text
+        return None
     if "\x00" in text:
-        raise UnreadableText("holds NUL characters: binary data, not text")
+        return "holds NUL characters: binary data, not text"
     sample = text[:4096]
     controls = len(_CONTROL_RE.findall(sample))
     private = sum(1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn", "Cs"))
     if (controls + private) / len(sample) > 0.05:
-        raise UnreadableText("mostly control or unassigned characters: binary data, not text")
-    return text
+        return "mostly control or unassigned characters: binary data, not text"
+    return None
 
 
 def normalize(text: str) -> str:

@@ -1,0 +1,80 @@
+"""Each flag: answers that must raise it and answers that must not."""
+
+import pytest
+
+from grader.answers import Answer
+from grader.grading import grade
+
+GOOD = {
+    "q1": "Stalin's Five-Year Plans demanded rapid industrialization, so factories and mines got production quotas. "
+          "When Stakhanov mined 102 tons of coal in one shift the party made him a model, and workers were pushed to "
+          "overfulfil their norms through socialist competition and rewarded with bonuses.",
+    "q2": "The press turned Stakhanovites into heroes and used them as propaganda for socialism, with better flats and "
+          "bonuses for the record breakers. But other workers resented them because norms were raised for everyone, "
+          "and those who fell behind faced pressure and even punishment.",
+    "q3": "Over the long run the constant pressure to beat ever higher targets led to burnout and disillusionment. "
+          "Quality suffered because quantity mattered more, so the planned economy stayed inefficient, and later "
+          "leaders such as Gorbachev tried reforms to fix low productivity.",
+    "q1b": "The plans needed more output per worker, and Stakhanov's record was used to show that norms could be "
+           "beaten many times over, so managers raised quotas and urged every worker to copy him.",
+    "q2b": "Labour was shown as heroic and patriotic in newspapers, yet many ordinary workers felt angry because the "
+           "Stakhanovites got privileges while their own quotas went up.",
+}
+
+
+def flags_of(rubric, *items):
+    answers = [Answer(f"s{i}", qid.rstrip("b"), text, f"t:{i}") for i, (qid, text) in enumerate(items)]
+    results = {r.student_id: r for r in grade(rubric, answers)}
+    return [results[a.student_id].flag_codes for a in answers]
+
+
+@pytest.mark.parametrize("qid, text", list(GOOD.items()))
+def test_genuine_good_answers_raise_no_flag(rubric, qid, text):
+    assert flags_of(rubric, (qid, text)) == [[]]
+
+
+@pytest.mark.parametrize("flag, qid, text", [
+    ("keyword_list", "q1", "quotas, Five-Year Plans, productivity, industrialization, competition, rewards"),
+    ("keyword_list", "q3", "- burnout\n- disillusionment\n- inefficiency\n- reform\n- stagnation"),
+    ("keyword_stuffing", "q2", "Propaganda heroes resentment pressure punishment propaganda of the heroes and the "
+                               "resentment of pressure and punishment as propaganda heroes privileges resentment."),
+    ("restates_question", "q2", "Evaluate the impact of Stakhanovism on Soviet society and its portrayal of labor during the 1930s."),
+    ("restates_question", "q1", "Stakhanovism reflected the goals of Stalin's Five-Year Plans in terms of labor productivity."),
+    ("off_topic", "q3", "My favourite football team won the league this season because their striker scored in every single match."),
+    ("repetitive", "q1", "Workers had to meet quotas. " * 8),
+    ("copies_model_answer", "q3", "The long-term effects of Stakhanovism on labor practices in the Soviet Union included a culture of "
+                                  "excessive pressure to perform that persisted beyond the 1930s. While initially successful in boosting "
+                                  "production, this approach led to systemic issues such as worker burnout, disillusionment, and "
+                                  "inefficiencies from setting unattainable goals."),
+    ("gibberish", "q2", "xkcd qwrtz bnmmm pfffft zzzkx vrrrm qwpzx"),
+    ("gibberish", "q1", "#### $$$ %%% @@@ !!! ^^^ &&& *** ((( )))"),
+    ("not_english", "q2", "Le stakhanovisme a transformé la société soviétique: les ouvriers modèles étaient célébrés par la presse."),
+    ("contradiction", "q3", "There was no burnout and no disillusionment at all, the economy had no inefficiency, and there were never any reforms."),
+])
+def test_flag_is_raised(rubric, flag, qid, text):
+    [codes] = flags_of(rubric, (qid, text))
+    assert flag in codes, codes
+
+
+def test_near_duplicate_names_the_other_student(rubric):
+    copied = GOOD["q2"].replace("even punishment", "punishment")
+    answers = [Answer("ana", "q2", GOOD["q2"], "a"), Answer("ben", "q2", copied, "b"), Answer("cat", "q2", GOOD["q2b"], "c")]
+    results = {r.student_id: r for r in grade(rubric, answers)}
+    assert [f.reason for f in results["ben"].flags if f.code == "near_duplicate"][0].endswith("student ana")
+    assert "near_duplicate" in results["ana"].flag_codes
+    assert "near_duplicate" not in results["cat"].flag_codes
+    assert results["ben"].needs_review and results["ben"].score is not None
+
+
+def test_flagged_answers_are_capped_and_queued_for_review(rubric):
+    [result] = grade(rubric, [Answer("s", "q1", "Five-Year Plans, quotas, Stakhanov, 102 tons, competition, bonuses, industrialization", "x")])
+    assert result.score <= 0.25 * result.max_score
+    assert result.needs_review
+    assert "Flagged for review" in result.feedback[-1]
+
+
+def test_confidence_is_lower_for_flagged_and_high_for_clear_answers(rubric):
+    clear, flagged = flags_and_confidence = grade(rubric, [
+        Answer("a", "q1", GOOD["q1"], "x"), Answer("b", "q1", "quotas, plans, productivity, Stakhanov, competition", "y")])
+    assert clear.confidence > flagged.confidence
+    assert not clear.needs_review and flagged.needs_review
