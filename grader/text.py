@@ -9,8 +9,8 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from nltk.stem.snowball import SnowballStemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -143,18 +143,15 @@ def normalize(text: str) -> str:
     return _BLANK_LINES_RE.sub("\n\n", text)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One word of an answer: where it stands, its lowercase form and its stem."""
+class Token(NamedTuple):
+    """One word of an answer: where it stands, its lowercase form, its stem, and whether it is a
+    content word (not a function word or a negation). A tuple: millions are made per run."""
 
     start: int
     end: int
     word: str
     stem: str
-
-    @property
-    def is_content(self) -> bool:
-        return self.word not in STOPWORDS and self.word not in NEGATIONS
+    is_content: bool
 
 
 @lru_cache(maxsize=1)
@@ -172,25 +169,30 @@ def stem(word: str) -> str:
 def tokenize(text: str) -> list[Token]:
     """Words with their character offsets in `text`; "didn't" gives "did" + "not"."""
     tokens: list[Token] = []
+    append = tokens.append
     for match in _TOKEN_RE.finditer(text):
         word = match.group().lower()
         start, end = match.span()
-        if word.endswith("n't"):
-            head = word[:-3] or "not"
-            if head == "ca":
-                head = "can"
-            elif head == "wo":
-                head = "will"
-            tokens.append(Token(start, end - 3, head, stem(head)))
-            tokens.append(Token(end - 3, end, "not", "not"))
-            continue
         if "'" in word:
+            if word.endswith("n't"):
+                head = _NEGATED_HEADS.get(word[:-3], word[:-3]) or "not"
+                append(Token(start, end - 3, head, stem(head), _is_content(head)))
+                append(Token(end - 3, end, "not", "not", False))
+                continue
             word = word.split("'", 1)[0]  # possessive / contraction: "stakhanov's" -> "stakhanov"
             end = start + len(word)
             if not word:
                 continue
-        tokens.append(Token(start, end, word, stem(word)))
+        append(Token(start, end, word, stem(word), _is_content(word)))
     return tokens
+
+
+_NEGATED_HEADS = {"ca": "can", "wo": "will", "sha": "shall"}
+
+
+@lru_cache(maxsize=200_000)
+def _is_content(word: str) -> bool:
+    return word not in STOPWORDS and word not in NEGATIONS
 
 
 def content_stems(text: str) -> list[str]:
