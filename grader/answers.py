@@ -52,44 +52,62 @@ def read_answers(paths: Iterable[str | Path]) -> list[Answer]:
 
 def read_csv(path: str | Path) -> list[Answer]:
     """Answers from a CSV with columns student_id, question_id, answer (other columns ignored)."""
+    return [_make_answer(row["student_id"], row["question_id"], row["answer"], f"{Path(path)}:{line}")
+            for line, row in csv_rows(path, REQUIRED_COLUMNS, what="answers")]
+
+
+def csv_rows(path: str | Path, required: tuple[str, ...], optional: tuple[str, ...] = (),
+             what: str = "answers") -> list[tuple[int, dict[str, str]]]:
+    """(line number, {column: cell}) for each non-blank row of a CSV file, with the `required` and
+    present `optional` columns (header matched without regard to case; other columns ignored).
+
+    Raises InputError naming the file, the line and the fix for a missing file, binary data, a
+    missing column or broken quoting. Cells are returned as written; callers normalize them.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; give the {what} CSV (columns {', '.join(required)})") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder; give the {what} CSV file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
     try:
         text, _ = decode_bytes(raw, check=False)
     except UnreadableText as exc:
-        raise InputError(f"{path}: not a text CSV file ({exc}); export the answers as CSV") from None
-    if "\x00" in text[:4096] and text[:4096].count("\x00") > len(text[:4096]) // 10:
-        raise InputError(f"{path}: not a text CSV file (binary data); export the answers as CSV")
+        raise InputError(f"{path}: not a text CSV file ({exc}); export the {what} as CSV") from None
+    head = text[:4096]
+    if head.count("\x00") > len(head) // 10:
+        raise InputError(f"{path}: not a text CSV file (binary data); export the {what} as CSV")
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     try:
         header = next(reader)
     except StopIteration:
-        raise InputError(f"{path}: empty file; expected a header with columns {', '.join(REQUIRED_COLUMNS)}") from None
+        raise InputError(f"{path}: empty file; expected a header with columns {', '.join(required)}") from None
     except csv.Error as exc:
         raise InputError(f"{path}: line 1: {exc}; save the file as standard CSV") from None
     columns = {name.strip().lstrip("\ufeff").lower(): index for index, name in enumerate(header)}
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    missing = [c for c in required if c not in columns]
     if missing:
         found = ", ".join(h.strip() for h in header) or "nothing"
+        also = f"; optional: {', '.join(optional)}" if optional else ""
         raise InputError(
             f"{path}: line 1: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            f"(found: {found}); rename the header to include {', '.join(REQUIRED_COLUMNS)}"
+            f"(found: {found}); rename the header to include {', '.join(required)}{also}"
         )
-    sid_col, qid_col, ans_col = (columns[c] for c in REQUIRED_COLUMNS)
-    answers = []
+    wanted = {c: columns[c] for c in (*required, *optional) if c in columns}
+    width = max(wanted.values()) + 1
+    rows = []
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
-            line = reader.line_num
-            cells = row + [""] * (max(sid_col, qid_col, ans_col) + 1 - len(row))
-            answers.append(_make_answer(cells[sid_col], cells[qid_col], cells[ans_col], f"{path}:{line}"))
+            cells = row + [""] * (width - len(row))
+            rows.append((reader.line_num, {c: cells[i] for c, i in wanted.items()}))
     except csv.Error as exc:
         raise InputError(f"{path}: line {reader.line_num}: {exc}; save the file as standard CSV") from None
-    return answers
+    return rows
 
 
 def read_folder(folder: str | Path) -> list[Answer]:
