@@ -35,6 +35,13 @@ FEATURE_NAMES = (
     "unique_ratio",      # distinct / all content words: low when a sentence is repeated
     "topic_density",     # share of content words from the question's vocabulary
     "exemplar_score",    # similarity-weighted mean score of teacher-graded exemplars (0..1), or -1
+    # Peers: the other answers to the same question in the batch (most students answer reasonably).
+    "peer_word_cosine",  # word cosine with the model answers' direction plus the other answers' centroid
+    "peer_char_cosine",  # the same on character n-grams
+    "peer_word_support", # mean word similarity to the other answers, each weighted by its closeness to the model answers
+    "peer_char_support", # the same on character n-grams
+    "relative_length",   # content_words minus the question's median in the batch (0 when alone)
+    "calibration_offset",  # the question's offset learned by `grader tune` (share of marks; 0 untuned)
 )
 
 # A negation before a concept that is followed by one of these verbs is about failing a target
@@ -216,7 +223,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             found_all.append(results)
             coverage = sum(r.weight * r.credit for r in results) / total_weight
             negated = sum(r.weight for r in results if r.status == "negated") / total_weight
-            block[row] = (
+            block[row, :FEATURE_NAMES.index("exemplar_score") + 1] = (
                 word_recall[row].max(initial=0.0),
                 char_recall[row].max(initial=0.0),
                 word_cos[row].max(initial=0.0),
@@ -230,6 +237,13 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 sum(1 for s in content if s in topic) / n_content if n_content else 0.0,
                 exemplar_score[row],
             )
+        peer_words, peer_word_support = _peer_similarities(_l2_rows(demoted), ref["words"])
+        peer_chars, peer_char_support = _peer_similarities(chars, ref["chars"])
+        lengths = block[:, FEATURE_NAMES.index("content_words")]
+        block[:, FEATURE_NAMES.index("peer_word_cosine"):] = np.column_stack([
+            peer_words, peer_chars, peer_word_support, peer_char_support,
+            lengths - np.median(lengths), np.full(n, question.calibration.get("offset", 0.0)),
+        ])
         return block, found_all
 
     # -- concepts ------------------------------------------------------------------------------
@@ -460,3 +474,38 @@ def _l1_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     sums = np.asarray(abs(matrix).sum(axis=1)).ravel()
     sums[sums == 0] = 1.0
     return (sp.diags(1.0 / sums) @ matrix).tocsr()
+
+
+def _peer_similarities(vectors: sp.csr_matrix, model: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Two ways an answer agrees with its peers (rows of `vectors`: the answers to one question,
+    L2-normalised; `model`: its model-answer vectors).
+
+    - cosine with (model answers' direction + the other answers' centroid), both unit length;
+    - mean similarity to the other answers, each weighted by its own closeness to the model answers.
+
+    An answer with no peer gets its cosine with the model answers' direction for both.
+    """
+    n = vectors.shape[0]
+    direction = np.asarray(model.mean(axis=0)).ravel()
+    length = np.linalg.norm(direction)
+    direction = direction / length if length > 0 else direction
+    to_model = np.asarray(vectors @ direction).ravel()
+    if n < 2:
+        return to_model.copy(), to_model.copy()
+    sims = (vectors @ vectors.T).toarray()
+    own = np.diag(sims).copy()
+    total = np.asarray(vectors.sum(axis=0)).ravel()
+    # Others' sum for answer i is total - v_i: dot products and norms without forming it.
+    dot_others = sims.sum(axis=1) - own
+    others_norm = np.sqrt(np.clip(total @ total - 2 * np.asarray(vectors @ total).ravel() + own, 0.0, None))
+    has_others = others_norm > 1e-12
+    safe = np.where(has_others, others_norm, 1.0)
+    model_others = np.where(has_others, (direction @ total - to_model) / safe, 0.0)
+    reference_sq = float(length > 0) + has_others + 2 * model_others   # |u + o/|o|| squared
+    reference_norm = np.sqrt(np.clip(reference_sq, 0.0, None))
+    dot = to_model + np.where(has_others, dot_others / safe, 0.0)
+    cosine = np.divide(dot, reference_norm * np.sqrt(own), out=np.zeros(n), where=(reference_norm > 0) & (own > 0))
+    weights = np.clip(to_model, 1e-3, None)
+    weighted = sims @ weights - own * weights
+    support = weighted / (weights.sum() - weights)
+    return cosine, support

@@ -81,8 +81,10 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     X = [(a.question_id, a.text) for a in answers]
     featurizer = AnswerFeatures(rubric).fit(X)
     analysis = featurizer.analyze(X)
+    from .tuning import learned_cap, scorer_for   # the tuned model when the rubric has a [model]
+
     if scorer is None:
-        scorer = RuleScorer().fit(analysis.values)
+        scorer = scorer_for(rubric, analysis.values)
     fractions = np.clip(scorer.predict(analysis.values), 0.0, 1.0)
     confidences = _confidence(analysis.values, fractions, rubric, answers)
     duplicates = near_duplicates([a.question_id for a in answers], [a.student_id for a in answers],
@@ -95,7 +97,7 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
         if i in duplicates:
             other, similarity = duplicates[i]
             flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))
-        fraction = min(float(fractions[i]), cap_for(flags))
+        fraction = min(float(fractions[i]), learned_cap(rubric, flags))
         confidence = float(confidences[i]) * (0.5 if flags else 1.0)
         results.append(GradedAnswer(
             student_id=answer.student_id, question_id=answer.question_id, answer=answer.text,
