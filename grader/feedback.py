@@ -1,8 +1,9 @@
 """Feedback: one to four short sentences per answer, built from what the grader found.
 
 What was covered, quoting the student's own words; what was denied; what is missing (the
-rubric's feedback line for the heaviest missing concepts); and why the answer was flagged.
-No generic filler: every sentence names a concept, a quote or a reason.
+rubric's feedback line for the heaviest missing concepts); and, for a flagged answer, what to do
+differently. Every sentence is fit to hand back to the student: the flags' reasons (which may
+name another student) stay with the flags, for the teacher. No generic filler.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ from .flags import Flag
 MAX_QUOTED = 3
 MAX_MISSING = 2
 
+# What a student should do differently, per flag; flags without advice say nothing to the student.
+ADVICE = {
+    "keyword_list": "Write full sentences that explain how these ideas connect; a list of terms earns little credit.",
+    "keyword_stuffing": "Explain the ideas in your own sentences instead of stringing key terms together.",
+    "restates_question": "Answer the question in your own words instead of repeating it.",
+    "off_topic": "This does not answer the question asked; reread the prompt.",
+    "gibberish": "The answer could not be read as words.",
+    "not_english": "Write the answer in English.",
+    "repetitive": "Develop new points instead of repeating the same one.",
+    "copies_model_answer": "Explain it in your own words rather than copying a source.",
+}
+
 
 def feedback_for(concepts: list[ConceptResult], flags: list[Flag], missing_terms: list[str] | None = None) -> list[str]:
     """Sentences of feedback, most important first (at most four)."""
     sentences: list[str] = []
-    flag_sentence = _flags_sentence(flags)
+    advice = [ADVICE[flag.code] for flag in flags if flag.code in ADVICE][:1]
     found = sorted((c for c in concepts if c.status == "found"), key=lambda c: -c.weight)
     echoed = [c for c in concepts if c.status == "echo"]
     negated = [c for c in concepts if c.status == "negated"]
@@ -28,7 +41,7 @@ def feedback_for(concepts: list[ConceptResult], flags: list[Flag], missing_terms
         extra = len(found) - MAX_QUOTED
         tail = f", and {extra} more" if extra > 0 else ""
         sentences.append(f"Covered: {_join(quoted)}{tail}.")
-    elif echoed and not flag_sentence:
+    elif echoed and not advice:
         sentences.append(f"Names {_join([c.label for c in echoed])} only in repeating the question; explain it in your own words.")
     if negated:
         quoted = _quoted(negated[:2])
@@ -40,8 +53,8 @@ def feedback_for(concepts: list[ConceptResult], flags: list[Flag], missing_terms
         sentences.append(line if line.endswith((".", "!", "?")) else line + ".")
     if not concepts and missing_terms:
         sentences.append(f"Key terms of the model answer it does not use: {', '.join(missing_terms[:5])}.")
-    if flag_sentence:
-        sentences = sentences[:3] + [flag_sentence]
+    if advice:
+        sentences = sentences[:3] + advice
     if not sentences:
         sentences.append("Covers every rubric concept." if concepts else "Close to the model answer.")
     return sentences[:4]
@@ -56,12 +69,6 @@ def _quoted(concepts: list[ConceptResult]) -> list[str]:
         items.append(concept.label if evidence in seen else f'{concept.label} ("{evidence}")')
         seen.add(evidence)
     return items
-
-
-def _flags_sentence(flags: list[Flag]) -> str:
-    if not flags:
-        return ""
-    return "Flagged for review: " + "; ".join(flag.reason for flag in flags) + "."
 
 
 def _clip(text: str, limit: int = 90) -> str:

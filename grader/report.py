@@ -46,10 +46,6 @@ REVIEW_LIMIT = 300              # answers listed (and shown in full) in the revi
 ANSWER_CHAR_LIMIT = 3000        # characters of one answer shown in the report
 CONCEPT_CHART_LIMIT = 12        # concepts in the coverage chart (most missed first)
 
-# The sentence feedback.py appends for flagged answers. Its reasons are for the teacher (a
-# near-duplicate names the other student), so the pages handed to students leave it out.
-FLAG_SENTENCE_PREFIX = "Flagged for review:"
-
 Progress = Callable[..., AbstractContextManager[Iterable]]
 """progress(items, label=...) -> context manager yielding the items (e.g. click.progressbar)."""
 
@@ -170,8 +166,7 @@ def feedback_page(student: StudentGrades, rubric: Rubric) -> str:
         else:
             lines.append(f"**Score: {answer.score:g} / {answer.max_score:g}**")
         lines.append("")
-        sentences = [s for s in answer.feedback if not s.startswith(FLAG_SENTENCE_PREFIX)]
-        lines += [f"- {markdown_text(sentence)}" for sentence in sentences]
+        lines += [f"- {markdown_text(sentence)}" for sentence in answer.feedback]
         if answer.needs_review and answer.score is not None:
             lines.append("- Your teacher will look at this answer again before the grade is final.")
         lines.append("")

@@ -70,7 +70,8 @@ def test_flagged_answers_are_capped_and_queued_for_review(rubric):
     [result] = grade(rubric, [Answer("s", "q1", "Five-Year Plans, quotas, Stakhanov, 102 tons, competition, bonuses, industrialization", "x")])
     assert result.score <= 0.25 * result.max_score
     assert result.needs_review
-    assert "Flagged for review" in result.feedback[-1]
+    assert result.feedback[-1].startswith("Write full sentences")
+    assert not any("similar to" in sentence for sentence in result.feedback)
 
 
 def test_confidence_is_lower_for_flagged_and_high_for_clear_answers(rubric):

@@ -53,7 +53,7 @@ def class_results():
         graded("ben", "q2", None, answer="", flags=[Flag("empty", "the answer is blank")],
                feedback=["Not graded: the answer is blank."], needs_review=True, confidence=0.0),
         graded("ben", "q3", 1.0, flags=[Flag("near_duplicate", "95% similar to the answer of student amara")],
-               feedback=["Covered: quotas.", "Flagged for review: 95% similar to the answer of student amara."],
+               feedback=["Covered: quotas."],
                needs_review=True, confidence=0.45),
         graded(HOSTILE_ID, "q1", 0.0, answer=HOSTILE_ANSWER),
     ]
