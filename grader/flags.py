@@ -44,9 +44,10 @@ class Flag:
 
 
 def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
-                 model_triples: frozenset[str] = frozenset()) -> list[Flag]:
+                 model_triples: frozenset[str] = frozenset(), words: str | None = None) -> list[Flag]:
     """Flags one answer earns from its own features; `model_triples` are the word triples of the
-    question's model answers (see word_triples), to catch copied passages."""
+    question's model answers (see word_triples), to catch copied passages; `words` is the answer's
+    lowercase words joined by spaces (see word_string), when the caller has it already."""
     f = {name: values[i] for name, i in _COL.items()}
     n_content = int(round(np.expm1(f["content_words"])))
     n_words = len(text.split())
@@ -69,7 +70,7 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
         flags.append(Flag("off_topic", "shares almost no vocabulary with the question, the model answers or the rubric"))
     if n_content >= 10 and f["unique_ratio"] < 0.4:
         flags.append(Flag("repetitive", f"repeats itself: {f['unique_ratio']:.0%} of its content words are distinct"))
-    copied = _copied_share(text, model_triples)
+    copied = _copied_share(word_string(text) if words is None else words, model_triples)
     if copied >= 0.6 and n_words >= 12:
         flags.append(Flag("copies_model_answer", f"{copied:.0%} of its word sequences are copied from a model answer"))
     negated = [c for c in concepts if c.status == "negated"]
@@ -113,32 +114,39 @@ def _longest_consonant_run(word: str) -> int:
     return longest
 
 
-def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list[str]) -> dict[int, tuple[int, float]]:
+def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list[str],
+                    words: list[str] | None = None) -> dict[int, tuple[int, float]]:
     """For each answer that (nearly) copies another student's answer to the same question:
-    index -> (index of the most similar other student's answer, similarity 0..1).
+    index -> (index of the most similar other student's answer, similarity 0..1). `words` are the
+    answers' word strings (see word_string), when the caller has them already.
 
     Candidates are pairs that share a rare run of three words (or the whole text), so the work
     grows with the number of shared passages, not with the square of the class size; each
     candidate is then confirmed with character 4-gram cosine similarity.
     """
+    if words is None:
+        words = [word_string(text) for text in texts]
     result: dict[int, tuple[int, float]] = {}
     by_question: dict[str, list[int]] = {}
     for i, qid in enumerate(question_ids):
-        if len(texts[i].split()) >= _MIN_DUPLICATE_WORDS:
+        if words[i].count(" ") + 1 >= _MIN_DUPLICATE_WORDS:
             by_question.setdefault(qid, []).append(i)
     for rows in by_question.values():
         if len(rows) < 2:
             continue
-        candidates = _candidate_pairs([texts[i] for i in rows])
+        candidates = _candidate_pairs([words[i] for i in rows])
         if not candidates:
             continue
         involved = sorted({k for pair in candidates for k in pair})
         local = {k: n for n, k in enumerate(involved)}
         vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True,
                                   dtype=np.float32).fit_transform([texts[rows[k]] for k in involved])
-        a = np.array([local[x] for x, _ in candidates])
-        b = np.array([local[y] for _, y in candidates])
-        sims = np.asarray(vectors[a].multiply(vectors[b]).sum(axis=1)).ravel()
+        pairs = np.array([(local[x], local[y]) for x, y in candidates], dtype=np.int64)
+        # Row-wise dot products of the paired vectors, a block of pairs at a time to bound memory.
+        sims = np.concatenate([
+            np.asarray(vectors[block[:, 0]].multiply(vectors[block[:, 1]]).sum(axis=1)).ravel()
+            for block in np.array_split(pairs, max(1, len(pairs) // _PAIR_BLOCK))
+        ])
         for (x, y), value in zip(candidates, sims):
             i, j = rows[x], rows[y]
             if value < NEAR_DUPLICATE_SIMILARITY or student_ids[i] == student_ids[j]:
@@ -150,40 +158,48 @@ def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list
 
 
 _MIN_DUPLICATE_WORDS = 5
+_PAIR_BLOCK = 20_000
 _SHARED_SHINGLE_LIMIT = 50   # a word triple in more answers than this is common phrasing, not copying
 
 
-def _candidate_pairs(texts: list[str]) -> set[tuple[int, int]]:
-    """Pairs (x < y) of texts that are identical or share at least a fifth of their rare word triples."""
+def _candidate_pairs(word_strings: list[str]) -> list[tuple[int, int]]:
+    """Pairs (x < y) of answers whose words are identical or share at least a fifth of their rare
+    word triples."""
     pairs: set[tuple[int, int]] = set()
     exact: dict[str, list[int]] = {}
-    for k, text in enumerate(texts):
-        exact.setdefault(" ".join(t.word for t in tokenize(text)), []).append(k)
+    for k, words in enumerate(word_strings):
+        exact.setdefault(words, []).append(k)
     for group in exact.values():
         pairs.update((x, y) for n, x in enumerate(group) for y in group[n + 1:][:_SHARED_SHINGLE_LIMIT])
     shingles = CountVectorizer(analyzer=word_triples, binary=True, max_df=_SHARED_SHINGLE_LIMIT, dtype=np.float32)
     try:
-        matrix = shingles.fit_transform(texts).tocsr()
+        matrix = shingles.fit_transform(word_strings).tocsr()
     except ValueError:  # no triple is rare enough (or texts too short): only exact copies remain
-        return pairs
+        return sorted(pairs)
     sizes = np.asarray(matrix.sum(axis=1)).ravel()
     shared = sp.triu(matrix @ matrix.T, k=1).tocoo()
     for x, y, count in zip(shared.row, shared.col, shared.data):
         if count >= 0.2 * min(sizes[x], sizes[y]):
             pairs.add((int(x), int(y)))
-    return pairs
+    return sorted(pairs)
 
 
-def _copied_share(text: str, model_triples: frozenset[str]) -> float:
-    triples = word_triples(text)
+def _copied_share(words: str, model_triples: frozenset[str]) -> float:
+    triples = word_triples(words)
     if not triples or not model_triples:
         return 0.0
     return sum(1 for t in triples if t in model_triples) / len(triples)
 
 
-def word_triples(text: str) -> list[str]:
-    words = [t.word for t in tokenize(text)]
-    return [" ".join(words[k:k + 3]) for k in range(len(words) - 2)]
+def word_string(text: str) -> str:
+    """The answer's lowercase words joined by single spaces: the form copies are compared in."""
+    return " ".join(token.word for token in tokenize(text))
+
+
+def word_triples(words: str) -> list[str]:
+    """Runs of three consecutive words of a word string (see word_string)."""
+    split = words.split()
+    return [f"{a} {b} {c}" for a, b, c in zip(split, split[1:], split[2:])]
 
 
 def cap_for(flags: list[Flag]) -> float:

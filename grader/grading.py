@@ -14,7 +14,7 @@ import numpy as np
 from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
-from .flags import Flag, answer_flags, cap_for, near_duplicates, word_triples
+from .flags import Flag, answer_flags, cap_for, near_duplicates, word_string, word_triples
 from .rubric import Rubric
 from .scorer import RuleScorer, score_parts
 
@@ -89,7 +89,7 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     confidences = _confidence(analysis.values, fractions, rubric, answers)
     duplicates = near_duplicates([a.question_id for a in answers], [a.student_id for a in answers],
                                  [a.text for a in answers])
-    model_triples = {q.id: frozenset(t for text in q.model_answers for t in word_triples(text)) for q in rubric.questions}
+    model_triples = {q.id: frozenset(t for text in q.model_answers for t in word_triples(word_string(text))) for q in rubric.questions}
     results = []
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
