@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from .rubric import Concept, Question, Rubric
 from .text import NEGATIONS, STOPWORDS, Token, sentence_spans, stem, tokenize
@@ -42,6 +42,11 @@ FEATURE_NAMES = (
     "peer_char_support", # the same on character n-grams
     "relative_length",   # content_words minus the question's median in the batch (0 when alone)
     "calibration_offset",  # the question's offset learned by `grader tune` (share of marks; 0 untuned)
+    "exemplar_nearest",      # exemplars' scores (0..1) weighted by softmax of word similarity (sharper than exemplar_score), or -1
+    "relative_recall",       # word_recall minus the question's mean in the batch (0 when alone)
+    "relative_peer_cosine",  # peer_char_cosine minus the question's mean in the batch (0 when alone)
+    "exemplar_count",        # number of teacher-graded exemplars the question has (0 untuned)
+    "exemplar_mean",         # mean score of the question's exemplars (0..1): how well the class did, or -1
 )
 
 # A negation before a concept that is followed by one of these verbs is about failing a target
@@ -52,6 +57,7 @@ _NEGATION_WINDOW_BEFORE = 5
 _NEGATION_WINDOW_AFTER = 3
 _ECHO_CREDIT = 0.25   # a concept named only in a sentence that restates the question
 _MIN_FUZZY_LEN = 5
+_EXEMPLAR_TEMPERATURE = 0.2   # exemplar_nearest: similarity 0.2 higher = e times the weight
 
 
 @dataclass
@@ -75,6 +81,7 @@ class Analysis:
     values: np.ndarray                          # (n_answers, len(FEATURE_NAMES))
     concepts: list[list[ConceptResult]] = field(default_factory=list)
     missing_terms: list[list[str]] = field(default_factory=list)  # model-answer words not used
+    words: list[str] = field(default_factory=list)      # each answer's lowercase words joined by spaces
 
     def column(self, name: str) -> np.ndarray:
         return self.values[:, FEATURE_NAMES.index(name)]
@@ -88,8 +95,9 @@ class _Prepared:
     tokens: list[Token]
     stems: list[str]                # corrected stems, all tokens
     content_positions: list[int]    # indexes into tokens of content words
-    terms: list[str]                # content stems + consecutive pairs, for the word vectorizer
+    content: list[str]              # content stems, for the word vectorizer (see _word_terms)
     novel_text: str                 # content words not in the prompt, for the char vectorizer
+    sentences: list[tuple[int, int]]  # character spans of the sentences
 
 
 class AnswerFeatures(TransformerMixin, BaseEstimator):
@@ -113,19 +121,26 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, X, y=None):
+        self.vocabulary_ = _RubricVocabulary(self.rubric)
+        self._fit_prepared([self._prepare(qid, text) for qid, text in _pairs(X)])
+        return self
+
+    def fit_analyze(self, X) -> Analysis:
+        """fit(X) then analyze(X), preparing each answer once (what grading a batch does)."""
         pairs = _pairs(X)
         self.vocabulary_ = _RubricVocabulary(self.rubric)
+        prepared = [self._prepare(qid, text) for qid, text in pairs]
+        self._fit_prepared(prepared)
+        return self._analyze_prepared(pairs, prepared)
+
+    def _fit_prepared(self, answers: list[_Prepared]) -> None:
         references = [self._prepare(q.id, text) for q in self.rubric.questions for text in _references(q)]
         prompts = [self._prepare(q.id, q.prompt) for q in self.rubric.questions]
-        answers = [self._prepare(qid, text) for qid, text in pairs]
         corpus = references + prompts + answers
-        self.word_vectorizer_ = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
-        self.word_vectorizer_.fit([p.terms for p in corpus])
-        self.char_vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams),
-                                                sublinear_tf=True, min_df=1, dtype=np.float32)
-        self.char_vectorizer_.fit([p.novel_text for p in corpus])
+        self.word_vectorizer_ = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, min_df=1)
+        self.word_vectorizer_.fit([p.content for p in corpus])
+        self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams)).fit([p.novel_text for p in corpus])
         self.references_ = {q.id: self._reference_matrices(q) for q in self.rubric.questions}
-        return self
 
     def _prepare(self, question_id: str, text: str) -> _Prepared:
         vocab = self.vocabulary_
@@ -133,17 +148,16 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         stems = [vocab.correct(tok.stem) for tok in tokens]
         content_positions = [i for i, tok in enumerate(tokens) if tok.is_content]
         content = [stems[i] for i in content_positions]
-        terms = content + [f"{a} {b}" for a, b in zip(content, content[1:])]
         prompt_stems = vocab.prompt_stems.get(question_id, frozenset())
         novel_text = " ".join(tokens[i].word for i in content_positions if stems[i] not in prompt_stems)
-        return _Prepared(text, tokens, stems, content_positions, terms, novel_text)
+        return _Prepared(text, tokens, stems, content_positions, content, novel_text, sentence_spans(text))
 
     def _reference_matrices(self, question: Question):
         """Weighted model-answer vectors (and exemplars) for one question."""
         prompt_stems = self.vocabulary_.prompt_stems[question.id]
         texts = list(question.model_answers)
         prepared = [self._prepare(question.id, t) for t in texts]
-        words = self.word_vectorizer_.transform([p.terms for p in prepared])
+        words = self.word_vectorizer_.transform([p.content for p in prepared])
         demote = _term_weights(self.word_vectorizer_, prompt_stems, self.prompt_weight)
         words = _l2_rows(words.multiply(demote).tocsr())
         chars = _l2_rows(self.char_vectorizer_.transform([p.novel_text for p in prepared]).tocsr())
@@ -155,7 +169,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         exemplars = None
         if question.exemplars:
             ex_prepared = [self._prepare(question.id, e.answer) for e in question.exemplars]
-            ex_words = _l2_rows(self.word_vectorizer_.transform([p.terms for p in ex_prepared]).multiply(demote).tocsr())
+            ex_words = _l2_rows(self.word_vectorizer_.transform([p.content for p in ex_prepared]).multiply(demote).tocsr())
             scale = self.rubric.max_score(question.id)
             exemplars = (ex_words, np.array([e.score / scale for e in question.exemplars]))
         return {"words": words, "chars": chars, "recall": recall_weights, "char_recall": char_weights,
@@ -168,6 +182,9 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
     def analyze(self, X) -> Analysis:
         """Features and per-concept evidence for each (question_id, answer) pair."""
         pairs = _pairs(X)
+        return self._analyze_prepared(pairs, [self._prepare(qid, text) for qid, text in pairs])
+
+    def _analyze_prepared(self, pairs: list[tuple[str, str]], all_prepared: list[_Prepared]) -> Analysis:
         values = np.zeros((len(pairs), len(FEATURE_NAMES)))
         concepts: list[list[ConceptResult]] = [[] for _ in pairs]
         missing_terms: list[list[str]] = [[] for _ in pairs]
@@ -178,7 +195,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             question = self.rubric.question(qid)
             if question is None:
                 raise KeyError(f"question {qid!r} is not in the rubric")
-            prepared = [self._prepare(qid, pairs[i][1]) for i in rows]
+            prepared = [all_prepared[i] for i in rows]
             block, found = self._question_features(question, prepared)
             values[rows] = block
             key_terms = self.references_[question.id]["key_terms"]
@@ -186,12 +203,13 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 concepts[i] = result
                 used = set(p.stems)
                 missing_terms[i] = [word for term, word in key_terms if term not in used]
-        return Analysis(values=values, concepts=concepts, missing_terms=missing_terms)
+        words = [" ".join(token.word for token in p.tokens) for p in all_prepared]
+        return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words)
 
     def _question_features(self, question: Question, prepared: list[_Prepared]):
         ref = self.references_[question.id]
         n = len(prepared)
-        words = self.word_vectorizer_.transform([p.terms for p in prepared]).tocsr()
+        words = self.word_vectorizer_.transform([p.content for p in prepared]).tocsr()
         demoted = words.multiply(ref["demote"]).tocsr()
         # Cosine with the question's words demoted on the answer side but the norm of the
         # undemoted answer: restating the question cannot be normalised back up to full length.
@@ -240,9 +258,19 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         peer_words, peer_word_support = _peer_similarities(_l2_rows(demoted), ref["words"])
         peer_chars, peer_char_support = _peer_similarities(chars, ref["chars"])
         lengths = block[:, FEATURE_NAMES.index("content_words")]
+        exemplar_nearest = np.full(n, -1.0)
+        if ref["exemplars"] is not None:
+            ex_words, ex_scores = ref["exemplars"]
+            sims = np.asarray((demoted @ ex_words.T).todense()) / norms[:, None]
+            softmax = np.exp((sims - sims.max(axis=1, keepdims=True)) / _EXEMPLAR_TEMPERATURE)
+            exemplar_nearest = softmax @ ex_scores / softmax.sum(axis=1)
+        recall = block[:, FEATURE_NAMES.index("word_recall")]
         block[:, FEATURE_NAMES.index("peer_word_cosine"):] = np.column_stack([
             peer_words, peer_chars, peer_word_support, peer_char_support,
             lengths - np.median(lengths), np.full(n, question.calibration.get("offset", 0.0)),
+            exemplar_nearest, recall - recall.mean(), peer_chars - peer_chars.mean(),
+            np.full(n, float(len(question.exemplars))),
+            np.full(n, ref["exemplars"][1].mean() if ref["exemplars"] is not None else -1.0),
         ])
         return block, found_all
 
@@ -302,7 +330,7 @@ def _negation_excused(words: list[str], stems: list[str], i: int, hi: int) -> bo
 def _sentence_of(p: _Prepared, token_index: int) -> tuple[int, int]:
     """Token range [lo, hi) of the sentence holding the token."""
     char = p.tokens[token_index].start
-    spans = sentence_spans(p.text)
+    spans = p.sentences
     lo_char, hi_char = next(((a, b) for a, b in spans if a <= char < b), (0, len(p.text)))
     lo = next(i for i, t in enumerate(p.tokens) if t.start >= lo_char)
     hi = next((i for i, t in enumerate(p.tokens) if t.start >= hi_char), len(p.tokens))
@@ -312,7 +340,7 @@ def _sentence_of(p: _Prepared, token_index: int) -> tuple[int, int]:
 def _evidence(p: _Prepared, span: tuple[int, int], max_words: int = 14) -> str:
     """The answer's own words around a match: its sentence, cut to about max_words words."""
     start, end = span
-    s_lo, s_hi = next(((a, b) for a, b in sentence_spans(p.text) if a <= start < b), (0, len(p.text)))
+    s_lo, s_hi = next(((a, b) for a, b in p.sentences if a <= start < b), (0, len(p.text)))
     inside = [t for t in p.tokens if s_lo <= t.start < s_hi]
     if len(inside) <= max_words:
         return p.text[s_lo:s_hi].strip().rstrip(".;:,")
@@ -349,6 +377,42 @@ def _weighted_neighbours(sims: np.ndarray, scores: np.ndarray, k: int = 5) -> np
     top_sims = np.take_along_axis(sims, top, axis=1)
     weights = np.clip(top_sims, 1e-6, None)
     return (weights * scores[top]).sum(axis=1) / weights.sum(axis=1)
+
+
+class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
+    """TF-IDF of character n-grams inside words, the same numbers as scikit-learn's
+    TfidfVectorizer(analyzer="char_wb", sublinear_tf=True) on lowercase space-separated words.
+
+    char_wb counts of a text are the sum of the counts of its words, so the n-grams are counted once
+    per distinct word (a few thousand) and spread to the texts with a sparse product (texts x words
+    @ words x n-grams), instead of once per word occurrence in Python (millions in a big batch).
+    """
+
+    def __init__(self, ngram_range: tuple[int, int] = (3, 5)):
+        self.ngram_range = ngram_range
+
+    def fit(self, texts, y=None):
+        words = CountVectorizer(analyzer=str.split).fit(texts).get_feature_names_out()
+        self.ngrams_ = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range),
+                                       dtype=np.float32).fit(words)
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(self._counts(texts))
+        return self
+
+    @property
+    def idf_(self) -> np.ndarray:
+        return self.tfidf_.idf_
+
+    def transform(self, texts) -> sp.csr_matrix:
+        return self.tfidf_.transform(self._counts(texts)).astype(np.float32).tocsr()
+
+    def _counts(self, texts) -> sp.csr_matrix:
+        word_counts = CountVectorizer(analyzer=str.split, dtype=np.float32)
+        try:
+            per_text = word_counts.fit_transform(texts)
+        except ValueError:  # no words at all in these texts
+            return sp.csr_matrix((len(texts), len(self.ngrams_.vocabulary_)), dtype=np.float32)
+        per_word = self.ngrams_.transform(word_counts.get_feature_names_out())
+        return (per_text @ per_word).tocsr()
 
 
 class _RubricVocabulary:
@@ -443,8 +507,9 @@ def _pairs(X) -> list[tuple[str, str]]:
     return [(str(qid), str(text)) for qid, text in X]
 
 
-def _identity(doc):
-    return doc
+def _word_terms(content: list[str]) -> list[str]:
+    """Content stems and consecutive pairs of them: the word vectorizer's terms."""
+    return content + [f"{a} {b}" for a, b in zip(content, content[1:])]
 
 
 def _term_weights(vectorizer: TfidfVectorizer, prompt_stems: frozenset[str], prompt_weight: float) -> np.ndarray:
@@ -492,11 +557,12 @@ def _peer_similarities(vectors: sp.csr_matrix, model: sp.csr_matrix) -> tuple[np
     to_model = np.asarray(vectors @ direction).ravel()
     if n < 2:
         return to_model.copy(), to_model.copy()
-    sims = (vectors @ vectors.T).toarray()
-    own = np.diag(sims).copy()
+    # Never form the answers x answers similarity matrix (33,000 squared for a big question):
+    # every quantity below is a row sum or a product with it, i.e. a matrix-vector product.
+    own = np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel()
     total = np.asarray(vectors.sum(axis=0)).ravel()
     # Others' sum for answer i is total - v_i: dot products and norms without forming it.
-    dot_others = sims.sum(axis=1) - own
+    dot_others = np.asarray(vectors @ total).ravel() - own
     others_norm = np.sqrt(np.clip(total @ total - 2 * np.asarray(vectors @ total).ravel() + own, 0.0, None))
     has_others = others_norm > 1e-12
     safe = np.where(has_others, others_norm, 1.0)
@@ -506,6 +572,6 @@ def _peer_similarities(vectors: sp.csr_matrix, model: sp.csr_matrix) -> tuple[np
     dot = to_model + np.where(has_others, dot_others / safe, 0.0)
     cosine = np.divide(dot, reference_norm * np.sqrt(own), out=np.zeros(n), where=(reference_norm > 0) & (own > 0))
     weights = np.clip(to_model, 1e-3, None)
-    weighted = sims @ weights - own * weights
+    weighted = np.asarray(vectors @ (vectors.T @ weights)).ravel() - own * weights
     support = weighted / (weights.sum() - weights)
     return cosine, support

@@ -8,6 +8,7 @@ conservatively and always goes to the review queue.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,8 +53,7 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
     n_content = int(round(np.expm1(f["content_words"])))
     n_words = len(text.split())
     flags: list[Flag] = []
-    letters = [ch for ch in text if ch.isalpha()]
-    if _looks_like_gibberish(text, letters):
+    if _looks_like_gibberish(text):
         flags.append(Flag("gibberish", "the text is not made of words (random letters or symbols)"))
         return flags
     if n_words >= 8 and f["function_ratio"] < 0.08 and f["topic_density"] < 0.3:
@@ -90,28 +90,26 @@ def _longest_content_run(text: str) -> int:
     return longest
 
 
-def _looks_like_gibberish(text: str, letters: list[str]) -> bool:
-    stripped = "".join(text.split())
-    if len(stripped) < 12:
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_VOWEL_RE = re.compile(r"[aeiouyAEIOUY]")
+_CONSONANT_RUN_RE = re.compile(r"[^\W\d_aeiouyAEIOUY]{5,}")
+
+
+def _looks_like_gibberish(text: str) -> bool:
+    """Mostly symbols, too few or too many vowels, or many words with five consonants in a row."""
+    stripped_length = len(text) - sum(text.count(ch) for ch in " \n\t")
+    if stripped_length < 12:
         return False
-    if len(letters) / len(stripped) < 0.5:
+    letters = len(_LETTER_RE.findall(text))
+    if letters / stripped_length < 0.5:
         return True
-    words = [w for w in text.lower().split() if w.isalpha()]
+    words = [w for w in text.split() if w.isalpha()]
     if len(words) < 3:
         return False
-    vowels = sum(1 for ch in letters if ch.lower() in "aeiouy")
-    if not 0.2 <= vowels / len(letters) <= 0.65:
+    if not 0.2 <= len(_VOWEL_RE.findall(text)) / letters <= 0.65:
         return True
-    consonant_runs = sum(1 for w in words if _longest_consonant_run(w) >= 5)
+    consonant_runs = sum(1 for w in words if _CONSONANT_RUN_RE.search(w))
     return consonant_runs / len(words) > 0.3
-
-
-def _longest_consonant_run(word: str) -> int:
-    longest = run = 0
-    for ch in word:
-        run = 0 if ch in "aeiouy" else run + 1
-        longest = max(longest, run)
-    return longest
 
 
 def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list[str],

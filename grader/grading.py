@@ -79,8 +79,7 @@ def grade(rubric: Rubric, answers: list[Answer], scorer=None) -> list[GradedAnsw
 
 def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAnswer]:
     X = [(a.question_id, a.text) for a in answers]
-    featurizer = AnswerFeatures(rubric).fit(X)
-    analysis = featurizer.analyze(X)
+    analysis = AnswerFeatures(rubric).fit_analyze(X)
     from .tuning import learned_cap, scorer_for   # the tuned model when the rubric has a [model]
 
     if scorer is None:
@@ -88,12 +87,13 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     fractions = np.clip(scorer.predict(analysis.values), 0.0, 1.0)
     confidences = _confidence(analysis.values, fractions, rubric, answers)
     duplicates = near_duplicates([a.question_id for a in answers], [a.student_id for a in answers],
-                                 [a.text for a in answers])
+                                 [a.text for a in answers], analysis.words)
     model_triples = {q.id: frozenset(t for text in q.model_answers for t in word_triples(word_string(text))) for q in rubric.questions}
     results = []
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
-        flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text, model_triples[answer.question_id])
+        flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text, model_triples[answer.question_id],
+                             analysis.words[i])
         if i in duplicates:
             other, similarity = duplicates[i]
             flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))

@@ -33,7 +33,7 @@ from markupsafe import Markup, escape
 from .flags import Flag
 from .grading import GradedAnswer
 from .rubric import Rubric
-from .writers import _format_score, atomic_writer, safe_file_name
+from .writers import _format_score, atomic_folder, atomic_writer, safe_file_name
 
 REPORT_NAME = "report.html"
 GRADEBOOK_NAME = "gradebook.csv"
@@ -182,13 +182,11 @@ def write_feedback_pages(students: list[StudentGrades], rubric: Rubric, folder: 
     to the same safe name get distinct names (writers.safe_file_name), so none overwrites another."""
     used: set[str] = set()
     pages: dict[str, Path] = {}
-    with _tracked(progress, students, "Writing feedback pages") as tracked:
+    with atomic_folder(folder) as fresh, _tracked(progress, students, "Writing feedback pages") as tracked:
         for student in tracked:
-            path = folder / f"{safe_file_name(student.student_id, used)}.md"
-            # No fsync per page: thousands of them would dominate the run, and a rerun rewrites them.
-            with atomic_writer(path, durable=False) as handle:
-                handle.write(feedback_page(student, rubric))
-            pages[student.student_id] = path
+            name = f"{safe_file_name(student.student_id, used)}.md"
+            (fresh / name).write_text(feedback_page(student, rubric), encoding="utf-8")
+            pages[student.student_id] = folder / name
     return pages
 
 
