@@ -46,7 +46,6 @@ FEATURE_NAMES = (
     "relative_recall",       # word_recall minus the question's mean in the batch (0 when alone)
     "relative_peer_cosine",  # peer_char_cosine minus the question's mean in the batch (0 when alone)
     "exemplar_count",        # number of teacher-graded exemplars the question has (0 untuned)
-    "exemplar_mean",         # mean score of the question's exemplars (0..1): how well the class did, or -1
 )
 
 # A negation before a concept that is followed by one of these verbs is about failing a target
@@ -82,6 +81,7 @@ class Analysis:
     concepts: list[list[ConceptResult]] = field(default_factory=list)
     missing_terms: list[list[str]] = field(default_factory=list)  # model-answer words not used
     words: list[str] = field(default_factory=list)      # each answer's lowercase words joined by spaces
+    content_runs: list[int] = field(default_factory=list)  # longest run of consecutive content words
 
     def column(self, name: str) -> np.ndarray:
         return self.values[:, FEATURE_NAMES.index(name)]
@@ -204,7 +204,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 used = set(p.stems)
                 missing_terms[i] = [word for term, word in key_terms if term not in used]
         words = [" ".join(token.word for token in p.tokens) for p in all_prepared]
-        return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words)
+        runs = [_longest_run(p.content_positions) for p in all_prepared]
+        return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs)
 
     def _question_features(self, question: Question, prepared: list[_Prepared]):
         ref = self.references_[question.id]
@@ -234,10 +235,13 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         found_all = []
         total_weight = sum(c.weight for c in question.concepts) or 1.0
         for row, p in enumerate(prepared):
-            content = [p.stems[i] for i in p.content_positions]
+            content = p.content
             n_content = len(content)
             n_words = len(p.tokens)
-            results = [self._match_concept(c, p, prompt_stems) for c in question.concepts]
+            stem_positions: dict[str, list[int]] = defaultdict(list)
+            for k, s in enumerate(content):
+                stem_positions[s].append(k)
+            results = [self._match_concept(c, p, prompt_stems, stem_positions) for c in question.concepts]
             found_all.append(results)
             coverage = sum(r.weight * r.credit for r in results) / total_weight
             negated = sum(r.weight for r in results if r.status == "negated") / total_weight
@@ -270,17 +274,15 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             lengths - np.median(lengths), np.full(n, question.calibration.get("offset", 0.0)),
             exemplar_nearest, recall - recall.mean(), peer_chars - peer_chars.mean(),
             np.full(n, float(len(question.exemplars))),
-            np.full(n, ref["exemplars"][1].mean() if ref["exemplars"] is not None else -1.0),
         ])
         return block, found_all
 
     # -- concepts ------------------------------------------------------------------------------
-    def _match_concept(self, concept: Concept, p: _Prepared, prompt_stems: frozenset[str]) -> ConceptResult:
+    def _match_concept(self, concept: Concept, p: _Prepared, prompt_stems: frozenset[str],
+                       stem_positions: dict[str, list[int]]) -> ConceptResult:
+        """Best occurrence of the concept; stem_positions maps each content stem of the answer to
+        its places among the content words."""
         best: tuple[int, tuple[int, int], str] | None = None  # (rank, token span, status)
-        content_stems = [p.stems[i] for i in p.content_positions]
-        stem_positions: dict[str, list[int]] = defaultdict(list)
-        for k, s in enumerate(content_stems):
-            stem_positions[s].append(k)
         for phrase in self.vocabulary_.phrase_stems[concept]:
             for first, last in _find_phrase(phrase, stem_positions):
                 start_tok, end_tok = p.content_positions[first], p.content_positions[last]
@@ -505,6 +507,17 @@ def _references(question: Question) -> list[str]:
 
 def _pairs(X) -> list[tuple[str, str]]:
     return [(str(qid), str(text)) for qid, text in X]
+
+
+def _longest_run(positions: list[int]) -> int:
+    """Longest run of consecutive integers in a sorted list (of content-word token positions)."""
+    longest = run = 0
+    previous = -2
+    for position in positions:
+        run = run + 1 if position == previous + 1 else 1
+        longest = max(longest, run)
+        previous = position
+    return longest
 
 
 def _word_terms(content: list[str]) -> list[str]:

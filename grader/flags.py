@@ -45,10 +45,12 @@ class Flag:
 
 
 def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
-                 model_triples: frozenset[str] = frozenset(), words: str | None = None) -> list[Flag]:
+                 model_triples: frozenset[str] = frozenset(), words: str | None = None,
+                 content_run: int | None = None) -> list[Flag]:
     """Flags one answer earns from its own features; `model_triples` are the word triples of the
     question's model answers (see word_triples), to catch copied passages; `words` is the answer's
-    lowercase words joined by spaces (see word_string), when the caller has it already."""
+    lowercase words joined by spaces (see word_string) and `content_run` its longest run of
+    consecutive content words, when the caller has them already."""
     f = {name: values[i] for name, i in _COL.items()}
     n_content = int(round(np.expm1(f["content_words"])))
     n_words = len(text.split())
@@ -61,7 +63,7 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
         return flags
     if n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3:
         flags.append(Flag("keyword_list", "a list of topic words without sentences that connect them"))
-    elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or _longest_content_run(text) >= 10):
+    elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or (_longest_content_run(text) if content_run is None else content_run) >= 10):
         flags.append(Flag("keyword_stuffing", f"{f['topic_density']:.0%} of its words are rubric or model-answer terms, "
                                               "repeated or strung together without grammar"))
     if n_content >= 3 and f["novelty"] < 0.2:

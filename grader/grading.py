@@ -93,7 +93,7 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
         flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text, model_triples[answer.question_id],
-                             analysis.words[i])
+                             analysis.words[i], analysis.content_runs[i])
         if i in duplicates:
             other, similarity = duplicates[i]
             flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))

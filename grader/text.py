@@ -127,7 +127,7 @@ def binary_reason(text: str) -> str | None:
         return "holds NUL characters: binary data, not text"
     sample = text[:4096]
     controls = len(_CONTROL_RE.findall(sample))
-    private = sum(1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn", "Cs"))
+    private = 0 if sample.isascii() else sum(1 for ch in sample if ord(ch) > 127 and unicodedata.category(ch) in ("Co", "Cn", "Cs"))
     if (controls + private) / len(sample) > 0.05:
         return "mostly control or unassigned characters: binary data, not text"
     return None
