@@ -57,7 +57,7 @@ def main(debug: bool) -> None:
 @click.option("--rubric", "rubric_path", type=click.Path(path_type=str), default=None,
               help="Rubric TOML file (default: the bundled Stakhanovism rubric).")
 @click.option("--out", "out_dir", type=click.Path(path_type=str), default="grades", show_default=True,
-              help="Folder for grades.csv and grades.json.")
+              help="Folder for the outputs: grades.csv, grades.json, report.html, gradebook.csv, feedback/.")
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @clear_errors
 def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, quiet: bool) -> None:
