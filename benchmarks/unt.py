@@ -4,7 +4,8 @@ Published protocol: 12 folds, one per assignment, so every scored question is un
 
 - zero-shot: tune on the other 11 assignments' graded answers, grade the held-out assignment;
 - few-shot k: as zero-shot, plus k graded answers of each held-out question added to tuning
-  (they become its exemplars and calibration); scored on that question's other answers.
+  (they become its exemplars and calibration); scored on that question's other answers. Each
+  seed draws the k answers anew (default two draws, pooled).
 
 Everything goes through the library code the CLI uses: the rubric is imported from
 questions.csv (`grader rubric import`), tuned with `grader.tuning.tune` (`grader tune`), written
@@ -44,27 +45,29 @@ PUBLISHED = [
 ]
 
 
-def run_fold(rubric, rows, assignment_of, held_out: str, shots: tuple[int, ...], seed: int) -> dict:
-    """Scores for one held-out assignment: {setting: [(question_id, gold, grader, baseline), ...]}."""
+def run_fold(rubric, rows, assignment_of, held_out: str, shots: tuple[int, ...], seeds: tuple[int, ...]) -> dict:
+    """Scores for one held-out assignment: {k: [(gold, grader, grader unrounded, baseline), ...]},
+    k = 0 for zero-shot; few-shot results of all seeds (different draws of the k answers) pooled."""
     train = [r for r in rows if assignment_of[r.answer.question_id] != held_out]
     test = [r for r in rows if assignment_of[r.answer.question_id] == held_out]
     by_question = defaultdict(list)
     for r in test:
         by_question[r.answer.question_id].append(r)
-    rng = np.random.default_rng([seed, int(held_out)])
-    order = {qid: [items[i] for i in rng.permutation(len(items))] for qid, items in sorted(by_question.items())}
-    out, timings = {}, []
-    for k in (0, *shots):
-        shown = [r for items in order.values() for r in items[:k]]
-        scored = [r for items in order.values() for r in items[k:]]
+    out, timings = defaultdict(list), []
+    for k, seed in [(0, seeds[0])] + [(k, seed) for k in shots for seed in seeds]:
+        rng = np.random.default_rng([seed, int(held_out)])
+        order = {qid: [items[i] for i in rng.permutation(len(items))] for qid, items in sorted(by_question.items())}
+        shown = [r for items in order.values() for r in items[:k]]      # graded by the teacher: tuning data
+        scored = [r for items in order.values() for r in items[k:]]     # never seen by tuning
         started = time.perf_counter()
         tuned = tune(rubric, train + shown, report=False, random_state=seed).rubric
         timings.append(time.perf_counter() - started)
         tuned = rubric_from_dict(tomllib.loads(dump_rubric(tuned)), "tuned.toml")   # exactly what the TOML holds
         graded = {g.source: g for g in grade(tuned, [r.answer for r in scored])}
         baseline = tfidf_baseline(rubric, train + shown, scored)
-        out[k] = [(r.answer.question_id, r.score, graded[r.answer.source].score, b) for r, b in zip(scored, baseline)]
-    return {"results": out, "tune_seconds": timings}
+        out[k] += [(r.score, graded[r.answer.source].score, graded[r.answer.source].raw_score, b)
+                   for r, b in zip(scored, baseline)]
+    return {"results": dict(out), "tune_seconds": timings}
 
 
 def tfidf_baseline(rubric, train, scored) -> list[float]:
@@ -91,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, type=Path, help="folder with questions.csv and answers.csv")
     parser.add_argument("--shots", default="3,5,10", help="few-shot sizes, comma-separated (default 3,5,10)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0,1", help="few-shot draws, comma-separated seeds (default 0,1)")
     parser.add_argument("--jobs", type=int, default=2, help="folds run in parallel (default 2)")
     parser.add_argument("--folds", default="", help="only these assignments, comma-separated (default all 12)")
     args = parser.parse_args(argv)
     shots = tuple(int(s) for s in args.shots.split(",") if s.strip())
+    seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip()) or (0,)
 
     started = time.perf_counter()
     rubric = import_questions(args.data / "questions.csv").rubric
@@ -105,18 +109,19 @@ def main(argv: list[str] | None = None) -> int:
     folds = sorted(set(assignment_of.values()), key=int)
     if args.folds:
         folds = [f for f in folds if f in set(args.folds.split(","))]
-    runs = Parallel(n_jobs=args.jobs)(delayed(run_fold)(rubric, rows, assignment_of, f, shots, args.seed) for f in folds)
+    runs = Parallel(n_jobs=args.jobs)(delayed(run_fold)(rubric, rows, assignment_of, f, shots, seeds) for f in folds)
     elapsed = time.perf_counter() - started
 
     print(f"UNT short-answer v2: {len(rows)} graded answers ({len(left_out)} left out), {len(rubric.questions)} questions, "
-          f"{len(folds)} folds (one per assignment), few-shot seed {args.seed}.\n")
+          f"{len(folds)} folds (one per assignment), few-shot draws with seeds {', '.join(map(str, seeds))}.\n")
     print("| setting | Pearson r | RMSE | QWK | n |")
     print("|---|---|---|---|---|")
     for k in (0, *shots):
         items = [item for run in runs for item in run["results"][k]]
         label = "zero-shot" if k == 0 else f"few-shot k={k}"
-        gold = [g for _, g, _, _ in items]
-        print(row(f"grader, {label}", gold, [p for _, _, p, _ in items]))
+        gold = [g for g, _, _, _ in items]
+        print(row(f"**grader, {label}**", gold, [p for _, p, _, _ in items]))
+        print(row(f"grader, {label}, before rounding to 0.5", gold, [p for _, _, p, _ in items]))
         print(row(f"TF-IDF cosine baseline, {label}", gold, [b for _, _, _, b in items]))
     graders = {r["student_id"]: r for _, r in csv_rows(args.data / "answers.csv", ("student_id", "score_grader1", "score_grader2"))}
     g1 = [float(graders[r.answer.student_id]["score_grader1"]) for r in rows]

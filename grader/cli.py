@@ -132,8 +132,9 @@ def import_rubric(questions: str, out_path: str, max_score: float, step: float, 
               help="CSV of teacher-graded answers: student_id, question_id, answer, score.")
 @click.option("--out", "out_path", type=click.Path(path_type=str), default=None, help="Tuned rubric TOML file to write.")
 @click.option("--in-place", is_flag=True, help="Overwrite --rubric with the tuned rubric.")
+@click.option("--force", is_flag=True, help="Adopt the learned model even with few graded answers or no clear cross-validated gain.")
 @clear_errors
-def tune(rubric_path: str, graded_path: str, out_path: str | None, in_place: bool) -> None:
+def tune(rubric_path: str, graded_path: str, out_path: str | None, in_place: bool, force: bool) -> None:
     """Learn from a teacher's marks: a model for all questions, per-question calibration and
     exemplars, stored as plain data in the rubric."""
     from .answers import InputError
@@ -154,10 +155,14 @@ def tune(rubric_path: str, graded_path: str, out_path: str | None, in_place: boo
     rubric_ = load_rubric(rubric_path)
     rows, left_out = read_graded(graded_path, rubric_)
     click.echo(f"Tuning on {len(rows)} graded answers" + (f" ({len(left_out)} without a score or unreadable, left out)" if left_out else "") + " ...")
-    result = tune_rubric(rubric_, rows)
-    header = "# Tuned by `grader tune` on " + graded_path + ": [model] and each question's calibration and exemplars are learned data.\n"
+    result = tune_rubric(rubric_, rows, force=force)
+    header = ("# Tuned by `grader tune` on " + graded_path + ": [model] and each question's calibration and exemplars are learned data.\n"
+              if not result.kept else "# `grader tune` on " + graded_path + " kept this rubric's own scoring: " + result.kept + ".\n")
     write_rubric_text(target, rubric_toml(result.rubric, header=header.rstrip("\n")))
-    click.echo(f"Learned from {result.answers} answers to {result.questions} questions (ridge alpha {result.alpha:g}).")
+    if result.kept:
+        click.echo(f"Kept the rubric's own scoring: {result.kept}. Grade more answers, or add --force to use the learned model anyway.")
+    else:
+        click.echo(f"Learned from {result.answers} answers to {result.questions} questions (ridge alpha {result.alpha:g}).")
     if result.before is not None:
         click.echo("Agreement with your marks, before -> after (after: cross-validated with GroupKFold by question, "
                    "so each question is scored by a model that never saw its answers):")
