@@ -202,6 +202,8 @@ def word_triples(words: str) -> list[str]:
     return [f"{a} {b} {c}" for a, b, c in zip(split, split[1:], split[2:])]
 
 
-def cap_for(flags: list[Flag]) -> float:
-    """The highest share of the marks the answer's flags allow (1.0 when none caps)."""
-    return min([SCORE_CAPS.get(flag.code, 1.0) for flag in flags], default=1.0)
+def cap_for(flags: list[Flag], raised: dict[str, float] | None = None) -> float:
+    """The highest share of the marks the answer's flags allow (1.0 when none caps); `raised` holds
+    caps a tuned rubric raised where the teacher's marks exceeded the defaults."""
+    raised = raised or {}
+    return min([float(raised.get(flag.code, SCORE_CAPS.get(flag.code, 1.0))) for flag in flags], default=1.0)

@@ -14,9 +14,9 @@ import numpy as np
 from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
-from .flags import Flag, answer_flags, cap_for, near_duplicates, word_string, word_triples
+from .flags import Flag, answer_flags, near_duplicates, word_string, word_triples
 from .rubric import Rubric
-from .scorer import RuleScorer, score_parts
+from .scorer import score_parts
 
 REVIEW_CONFIDENCE = 0.5
 """Answers whose confidence is below this go to the review queue (`needs_review`)."""

@@ -47,7 +47,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from .answers import Answer, InputError, csv_rows, read_csv
 from .features import FEATURE_NAMES, AnswerFeatures
-from .flags import SCORE_CAPS
+from .flags import SCORE_CAPS, cap_for
 from .metrics import agreement
 from .rubric import Exemplar, Rubric, RubricError
 from .scorer import RuleScorer
@@ -325,8 +325,7 @@ def scorer_for(rubric: Rubric, values: np.ndarray | None = None):
 
 def learned_cap(rubric: Rubric, flags) -> float:
     """The highest share of marks the flags allow, with caps raised by `grader tune` applied."""
-    raised = rubric.model.get("caps", {}) if rubric.model else {}
-    return min([float(raised.get(f.code, SCORE_CAPS.get(f.code, 1.0))) for f in flags], default=1.0)
+    return cap_for(flags, rubric.model.get("caps") if rubric.model else None)
 
 
 # -- graded answers ----------------------------------------------------------------------------
