@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_predict
@@ -51,7 +52,7 @@ from .flags import SCORE_CAPS, cap_for
 from .metrics import agreement
 from .rubric import Exemplar, Rubric, RubricError
 from .scorer import RuleScorer
-from .text import STOPWORDS, normalize, tokenize
+from .text import normalize, tokenize
 
 MODEL_KIND = "monotone-ramps"
 MODEL_VERSION = 1
@@ -661,7 +662,7 @@ def suggest_concepts(rubric: Rubric, rows: Sequence[GradedRow], limit: int = 3, 
                 continue
             share_good = count / len(good)
             share_rest = rest_counts.get(term, 0) / len(rest) if rest else 0.0
-            if share_good > share_rest:
+            if share_good - share_rest >= 0.2:
                 candidates.append((-(share_good - share_rest), -count, forms[term].most_common(1)[0][0]))
         if candidates:
             suggestions[q.id] = [form for *_, form in sorted(candidates)[:limit]]
@@ -670,7 +671,10 @@ def suggest_concepts(rubric: Rubric, rows: Sequence[GradedRow], limit: int = 3, 
 
 def _terms(text: str) -> tuple[list[str], list[str]]:
     """Content stems + consecutive pairs, and the same as written."""
-    tokens = [t for t in tokenize(text) if t.is_content and t.word.isalpha() and len(t.word) > 2 and t.word not in STOPWORDS]
+    # scikit-learn's full list here: words like "few" or "became" count as content for matching,
+    # but are never worth proposing as a concept.
+    tokens = [t for t in tokenize(text) if t.is_content and t.word.isalpha() and len(t.word) > 2
+              and t.word not in ENGLISH_STOP_WORDS]
     stems = [t.stem for t in tokens]
     words = [t.word for t in tokens]
     return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:])], words + [f"{a} {b}" for a, b in zip(words, words[1:])]
