@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from .rubric import Concept, Question, Rubric
-from .text import NEGATIONS, STOPWORDS, Token, sentence_spans, stem, tokenize
+from .text import NEGATIONS, STOPWORDS, Token, joined_words, sentence_spans, tokenize
 
 FEATURE_NAMES = (
     "word_recall",       # weighted share of the model answer's words the answer uses (best model answer)
@@ -82,9 +82,6 @@ class Analysis:
     missing_terms: list[list[str]] = field(default_factory=list)  # model-answer words not used
     words: list[str] = field(default_factory=list)      # each answer's lowercase words joined by spaces
     content_runs: list[int] = field(default_factory=list)  # longest run of consecutive content words
-
-    def column(self, name: str) -> np.ndarray:
-        return self.values[:, FEATURE_NAMES.index(name)]
 
 
 @dataclass
@@ -203,7 +200,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 concepts[i] = result
                 used = set(p.stems)
                 missing_terms[i] = [word for term, word in key_terms if term not in used]
-        words = [" ".join(token.word for token in p.tokens) for p in all_prepared]
+        words = [joined_words(p.tokens) for p in all_prepared]
         runs = [_longest_run(p.content_positions) for p in all_prepared]
         return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs)
 

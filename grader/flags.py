@@ -16,7 +16,6 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from .features import FEATURE_NAMES, ConceptResult
-from .text import tokenize
 
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
@@ -44,13 +43,12 @@ class Flag:
         return {"code": self.code, "reason": self.reason}
 
 
-def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
-                 model_triples: frozenset[str] = frozenset(), words: str | None = None,
-                 content_run: int | None = None) -> list[Flag]:
-    """Flags one answer earns from its own features; `model_triples` are the word triples of the
-    question's model answers (see word_triples), to catch copied passages; `words` is the answer's
-    lowercase words joined by spaces (see word_string) and `content_run` its longest run of
-    consecutive content words, when the caller has them already."""
+def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, words: str, content_run: int,
+                 model_triples: frozenset[str] = frozenset()) -> list[Flag]:
+    """Flags one answer earns from its own features. `words` is the answer's lowercase words joined
+    by spaces (Analysis.words), `content_run` its longest run of consecutive content words
+    (Analysis.content_runs), `model_triples` the word triples of the question's model answers (see
+    word_triples), to catch copied passages."""
     f = {name: values[i] for name, i in _COL.items()}
     n_content = int(round(np.expm1(f["content_words"])))
     n_words = len(text.split())
@@ -63,7 +61,7 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
         return flags
     if n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3:
         flags.append(Flag("keyword_list", "a list of topic words without sentences that connect them"))
-    elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or (_longest_content_run(text) if content_run is None else content_run) >= 10):
+    elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or content_run >= 10):
         flags.append(Flag("keyword_stuffing", f"{f['topic_density']:.0%} of its words are rubric or model-answer terms, "
                                               "repeated or strung together without grammar"))
     if n_content >= 3 and f["novelty"] < 0.2:
@@ -72,7 +70,7 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
         flags.append(Flag("off_topic", "shares almost no vocabulary with the question, the model answers or the rubric"))
     if n_content >= 10 and f["unique_ratio"] < 0.4:
         flags.append(Flag("repetitive", f"repeats itself: {f['unique_ratio']:.0%} of its content words are distinct"))
-    copied = _copied_share(word_string(text) if words is None else words, model_triples)
+    copied = _copied_share(words, model_triples)
     if copied >= 0.6 and n_words >= 12:
         flags.append(Flag("copies_model_answer", f"{copied:.0%} of its word sequences are copied from a model answer"))
     negated = [c for c in concepts if c.status == "negated"]
@@ -81,15 +79,6 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str,
         labels = ", ".join(c.label for c in negated[:3])
         flags.append(Flag("contradiction", f"denies what the model answer affirms: {labels}"))
     return flags
-
-
-def _longest_content_run(text: str) -> int:
-    """Longest run of consecutive content words: prose rarely goes past six without a function word."""
-    longest = run = 0
-    for token in tokenize(text):
-        run = run + 1 if token.is_content else 0
-        longest = max(longest, run)
-    return longest
 
 
 _LETTER_RE = re.compile(r"[^\W\d_]")
@@ -115,17 +104,15 @@ def _looks_like_gibberish(text: str) -> bool:
 
 
 def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list[str],
-                    words: list[str] | None = None) -> dict[int, tuple[int, float]]:
+                    words: list[str]) -> dict[int, tuple[int, float]]:
     """For each answer that (nearly) copies another student's answer to the same question:
     index -> (index of the most similar other student's answer, similarity 0..1). `words` are the
-    answers' word strings (see word_string), when the caller has them already.
+    answers' word strings (Analysis.words); `texts` the answers as written, for the final check.
 
     Candidates are pairs that share a rare run of three words (or the whole text), so the work
     grows with the number of shared passages, not with the square of the class size; each
     candidate is then confirmed with character 4-gram cosine similarity.
     """
-    if words is None:
-        words = [word_string(text) for text in texts]
     result: dict[int, tuple[int, float]] = {}
     by_question: dict[str, list[int]] = {}
     for i, qid in enumerate(question_ids):
@@ -191,13 +178,8 @@ def _copied_share(words: str, model_triples: frozenset[str]) -> float:
     return sum(1 for t in triples if t in model_triples) / len(triples)
 
 
-def word_string(text: str) -> str:
-    """The answer's lowercase words joined by single spaces: the form copies are compared in."""
-    return " ".join(token.word for token in tokenize(text))
-
-
 def word_triples(words: str) -> list[str]:
-    """Runs of three consecutive words of a word string (see word_string)."""
+    """Runs of three consecutive words of a word string (see text.joined_words)."""
     split = words.split()
     return [f"{a} {b} {c}" for a, b, c in zip(split, split[1:], split[2:])]
 

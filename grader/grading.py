@@ -14,9 +14,10 @@ import numpy as np
 from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
-from .flags import Flag, answer_flags, near_duplicates, word_string, word_triples
+from .flags import Flag, answer_flags, near_duplicates, word_triples
 from .rubric import Rubric
 from .scorer import score_parts
+from .text import joined_words, tokenize
 
 REVIEW_CONFIDENCE = 0.5
 """Answers whose confidence is below this go to the review queue (`needs_review`)."""
@@ -88,12 +89,12 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     confidences = _confidence(analysis.values, fractions, rubric, answers)
     duplicates = near_duplicates([a.question_id for a in answers], [a.student_id for a in answers],
                                  [a.text for a in answers], analysis.words)
-    model_triples = {q.id: frozenset(t for text in q.model_answers for t in word_triples(word_string(text))) for q in rubric.questions}
+    model_triples = {q.id: frozenset(t for text in q.model_answers for t in word_triples(joined_words(tokenize(text)))) for q in rubric.questions}
     results = []
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
-        flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text, model_triples[answer.question_id],
-                             analysis.words[i], analysis.content_runs[i])
+        flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text, analysis.words[i],
+                             analysis.content_runs[i], model_triples[answer.question_id])
         if i in duplicates:
             other, similarity = duplicates[i]
             flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))

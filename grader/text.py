@@ -195,6 +195,12 @@ def _is_content(word: str) -> bool:
     return word not in STOPWORDS and word not in NEGATIONS
 
 
+def joined_words(tokens: list[Token]) -> str:
+    """The tokens' lowercase words joined by single spaces: the form answers are compared in for
+    copying (word triples, exact duplicates)."""
+    return " ".join(token.word for token in tokens)
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the content words of `text`, in order (function words and negations dropped)."""
     return [tok.stem for tok in tokenize(text) if tok.is_content]
