@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from .rubric import Concept, Question, Rubric
-from .text import NEGATIONS, STOPWORDS, Token, joined_words, sentence_spans, tokenize
+from .text import NEGATIONS, STOPWORDS, Token, joined_words, rarest_words, sentence_spans, tokenize
 
 FEATURE_NAMES = (
     "word_recall",       # weighted share of the model answer's words the answer uses (best model answer)
@@ -159,6 +159,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         words = _l2_rows(words.multiply(demote).tocsr())
         chars = _l2_rows(self.char_vectorizer_.transform([p.novel_text for p in prepared]).tocsr())
         unigram = _unigram_mask(self.word_vectorizer_)
+        columns = self.word_vectorizer_.vocabulary_
         idf = self.word_vectorizer_.idf_.astype(np.float64)
         recall_weights = (words > 0).multiply(idf * demote * unigram).tocsr()
         recall_weights = _l1_rows(recall_weights)
@@ -170,7 +171,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             scale = self.rubric.max_score(question.id)
             exemplars = (ex_words, np.array([e.score / scale for e in question.exemplars]))
         return {"words": words, "chars": chars, "recall": recall_weights, "char_recall": char_weights,
-                "demote": demote, "exemplars": exemplars, "key_terms": _key_terms(prepared, idf, prompt_stems, self.word_vectorizer_)}
+                "demote": demote, "exemplars": exemplars, "key_terms": rarest_words(
+                    texts, prompt_stems, lambda s: -idf[columns[s]] if s in columns else 0.0, limit=6)}
 
     # -- transforming --------------------------------------------------------------------------
     def transform(self, X):
@@ -483,19 +485,6 @@ def _edit_distance_at_most_one(a: str, b: str) -> bool:
         a, b = b, a
     i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
     return a[i:] == b[i + 1:]
-
-
-def _key_terms(prepared: list[_Prepared], idf: np.ndarray, prompt_stems: frozenset[str],
-               vectorizer: TfidfVectorizer, limit: int = 6) -> list[tuple[str, str]]:
-    """The model answers' rarest content words not in the prompt: (stem, word as written), rarest first."""
-    words: dict[str, str] = {}
-    for p in prepared:
-        for i in p.content_positions:
-            if p.stems[i] not in prompt_stems and p.tokens[i].word.isalpha():
-                words.setdefault(p.stems[i], p.tokens[i].word)
-    columns = vectorizer.vocabulary_
-    ranked = sorted(words, key=lambda s: -idf[columns[s]] if s in columns else 0.0)
-    return [(s, words[s]) for s in ranked[:limit]]
 
 
 def _references(question: Question) -> list[str]:

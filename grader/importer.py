@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .answers import InputError, csv_rows
 from .rubric import Question, Rubric, RubricError, dump_rubric, rubric_from_dict, rubric_to_dict
-from .text import normalize, tokenize
+from .text import normalize, rarest_words, tokenize
 
 REQUIRED = ("question_id", "prompt", "model_answer")
 OPTIONAL = ("max_score", "concepts")
@@ -128,20 +128,12 @@ def check_round_trip(rubric: Rubric, text: str) -> None:
 
 def suggest_key_terms(question: Question, rubric: Rubric, limit: int = SUGGESTED_TERMS) -> list[str]:
     """The model answers' most specific content words that are not the question's own words:
-    rarest across the rubric's model answers first (as written, lowercase)."""
+    rarest across the rubric's questions and model answers first (as written, lowercase)."""
     prompt = {t.stem for t in tokenize(question.prompt) if t.is_content}
     document_frequency: Counter[str] = Counter()
     for q in rubric.questions:
         document_frequency.update({t.stem for text in (q.prompt, *q.model_answers) for t in tokenize(text) if t.is_content})
-    words: dict[str, str] = {}
-    counts: Counter[str] = Counter()
-    for text in question.model_answers:
-        for token in tokenize(text):
-            if token.is_content and token.stem not in prompt and token.word.isalpha() and len(token.word) > 2:
-                words.setdefault(token.stem, token.word)
-                counts[token.stem] += 1
-    ranked = sorted(words, key=lambda s: (document_frequency[s], -counts[s], s))
-    return [words[s] for s in ranked[:limit]]
+    return [word for _, word in rarest_words(question.model_answers, prompt, document_frequency.__getitem__, limit)]
 
 
 def _read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:

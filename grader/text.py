@@ -201,6 +201,21 @@ def joined_words(tokens: list[Token]) -> str:
     return " ".join(token.word for token in tokens)
 
 
+def rarest_words(texts, exclude: frozenset[str] | set[str], rarity, limit: int) -> list[tuple[str, str]]:
+    """Key terms of `texts`: their content words (alphabetic, 3+ letters) whose stems are not in
+    `exclude`, as (stem, word as first written), rarest first by `rarity(stem)` (lower is rarer),
+    then most frequent in the texts, then alphabetical."""
+    words: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for text in texts:
+        for token in tokenize(text):
+            if token.is_content and token.stem not in exclude and token.word.isalpha() and len(token.word) > 2:
+                words.setdefault(token.stem, token.word)
+                counts[token.stem] = counts.get(token.stem, 0) + 1
+    ranked = sorted(words, key=lambda s: (rarity(s), -counts[s], s))
+    return [(s, words[s]) for s in ranked[:limit]]
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the content words of `text`, in order (function words and negations dropped)."""
     return [tok.stem for tok in tokenize(text) if tok.is_content]
