@@ -7,6 +7,7 @@ Heavy libraries (scikit-learn, matplotlib) are imported inside the commands so t
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from functools import wraps
 
 import click
@@ -63,7 +64,7 @@ def main(debug: bool) -> None:
 def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, quiet: bool) -> None:
     """Grade INPUTS: CSV files (student_id, question_id, answer) or folders of
     <student_id>/<question_id>.txt files."""
-    from .answers import read_answers
+    from .answers import read_answers, skipped_files
     from .grading import grade as grade_answers
     from .rubric import load_rubric
     from .writers import prepare_out_dir, write_outputs
@@ -72,6 +73,11 @@ def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, quiet:
     out = prepare_out_dir(out_dir)
     answers = read_answers(inputs)
     say = (lambda *a, **k: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    for folder in (Path(i) for i in inputs if Path(i).is_dir()):
+        skipped = skipped_files(folder)
+        if skipped:
+            say(f"Skipped {len(skipped)} files in {folder} that are not <student_id>/<question_id>.txt or .md "
+                f"(first: {skipped[0].relative_to(folder)})")
     say(f"Grading {len(answers)} answers with rubric {rubric.title!r} ...")
     results = grade_answers(rubric, answers)
     # A progress bar only for a person watching: not with --quiet, not into a log file or pipe.
@@ -88,8 +94,6 @@ def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, quiet:
 # -- rubric import, tune, evaluate (agreement with human graders) ------------------------------
 
 def _same_file(a: str, b: str) -> bool:
-    from pathlib import Path
-
     return Path(a).resolve() == Path(b).resolve()
 
 

@@ -32,6 +32,7 @@ def test_messy_folder_every_answer_accounted_for(tmp_path):
     result = CliRunner().invoke(main, ["grade", str(folder), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
+    assert "Skipped 1 files in" in result.stderr and "notes.docx" in result.stderr
     rows = {(r["student_id"], r["question_id"]): r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv", encoding="utf-8"))}
     assert len(rows) == 7  # every .txt/.md answer once; the .docx is not an answer
     assert rows[("ana", "q1")]["score"] != "" and not rows[("ana", "q1")]["flags"].startswith("unreadable")
