@@ -1,6 +1,7 @@
 """Each flag: answers that must raise it and answers that must not."""
 
 import pytest
+from conftest import grade_texts
 
 from grader.answers import Answer
 from grader.grading import grade
@@ -23,9 +24,7 @@ GOOD = {
 
 
 def flags_of(rubric, *items):
-    answers = [Answer(f"s{i}", qid.rstrip("b"), text, f"t:{i}") for i, (qid, text) in enumerate(items)]
-    results = {r.student_id: r for r in grade(rubric, answers)}
-    return [results[a.student_id].flag_codes for a in answers]
+    return [r.flag_codes for r in grade_texts(rubric, *[(qid.rstrip("b"), text) for qid, text in items])]
 
 
 @pytest.mark.parametrize("qid, text", list(GOOD.items()))
@@ -75,7 +74,7 @@ def test_flagged_answers_are_capped_and_queued_for_review(rubric):
 
 
 def test_confidence_is_lower_for_flagged_and_high_for_clear_answers(rubric):
-    clear, flagged = flags_and_confidence = grade(rubric, [
+    clear, flagged = grade(rubric, [
         Answer("a", "q1", GOOD["q1"], "x"), Answer("b", "q1", "quotas, plans, productivity, Stakhanov, competition", "y")])
     assert clear.confidence > flagged.confidence
     assert not clear.needs_review and flagged.needs_review

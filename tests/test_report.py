@@ -194,16 +194,21 @@ def parse(html: str) -> DomText:
     return parser
 
 
+def class_report_html(out, rubric) -> str:
+    """report.html for class_results(), with its feedback pages written into out/feedback."""
+    results = class_results()
+    students = report.group_by_student(results)
+    pages = report.write_feedback_pages(students, rubric, out / "feedback")
+    return report.render_report(report.build_report_context(results, rubric, students, pages, out))
+
+
 def student_rows(html: str) -> list[str]:
     body = html.split('id="students-table"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
 
 
 def test_report_escapes_student_text_and_allows_only_its_own_script(tmp_path, bundled_rubric):
-    results = class_results()
-    students = report.group_by_student(results)
-    pages = report.write_feedback_pages(students, bundled_rubric, tmp_path / "feedback")
-    html = report.render_report(report.build_report_context(results, bundled_rubric, students, pages, tmp_path))
+    html = class_report_html(tmp_path, bundled_rubric)
     dom = parse(html)
     assert dom.count("img") == 0
     assert dom.count("script") == 1
@@ -226,10 +231,7 @@ def test_report_escapes_student_text_and_allows_only_its_own_script(tmp_path, bu
 
 
 def test_report_is_self_contained_and_its_ids_are_unique(tmp_path, bundled_rubric):
-    results = class_results()
-    students = report.group_by_student(results)
-    pages = report.write_feedback_pages(students, bundled_rubric, tmp_path / "feedback")
-    html = report.render_report(report.build_report_context(results, bundled_rubric, students, pages, tmp_path))
+    html = class_report_html(tmp_path, bundled_rubric)
     dom = parse(html)
     # nothing to fetch: no stylesheets, images, frames or script files; links only to the feedback pages
     assert not [t for t, a in dom.tags if t in {"link", "img", "iframe", "object", "embed"} or (t == "script" and "src" in a)]

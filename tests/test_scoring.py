@@ -2,6 +2,8 @@
 
 import pytest
 
+from conftest import SAMPLES, grade_texts
+
 from grader.answers import Answer
 from grader.grading import grade
 
@@ -13,15 +15,8 @@ EXCELLENT_Q1 = (
 )
 
 
-def run(rubric, *pairs):
-    """Grade the pairs in one batch; results in the order of the pairs."""
-    answers = [Answer(f"s{i:05d}", qid, text, f"test:{i}") for i, (qid, text) in enumerate(pairs)]
-    by_student = {r.student_id: r for r in grade(rubric, answers)}
-    return [by_student[a.student_id] for a in answers]
-
-
 def test_excellent_answer_gets_high_marks_with_evidence(rubric):
-    [result] = run(rubric, ("q1", EXCELLENT_Q1))
+    [result] = grade_texts(rubric, ("q1", EXCELLENT_Q1))
     assert result.score >= 4.5
     assert not result.flags
     found = {c.label: c.evidence for c in result.concepts if c.status == "found"}
@@ -38,7 +33,7 @@ def test_excellent_answer_gets_high_marks_with_evidence(rubric):
     ("q3", "asdkj qwpeoi zxmcnv lkjasd poiqwe mnbzxc qwertyuiop asdfghjkl", "gibberish"),
 ])
 def test_gaming_and_empty_answers_stay_at_or_near_zero(rubric, qid, text, flag):
-    [result] = run(rubric, (qid, text))
+    [result] = grade_texts(rubric, (qid, text))
     assert result.score <= 1.0, result
     assert flag in result.flag_codes
     assert result.needs_review
@@ -57,7 +52,7 @@ def test_long_answer_that_says_nothing_scores_below_a_short_precise_one(rubric):
         "shows how things were back then. In conclusion, it mattered a great deal for everyone involved in it."
     )
     precise = "It gave the plans a hero: Stakhanov's 102-ton shift was used to push every worker to beat their quota."
-    long_result, short_result = run(rubric, ("q1", padding), ("q1", precise))
+    long_result, short_result = grade_texts(rubric, ("q1", padding), ("q1", precise))
     assert long_result.score < short_result.score
     assert long_result.score <= 1.0
 
@@ -68,7 +63,7 @@ def test_contradicting_the_model_answer_with_its_words_is_not_full_marks(rubric)
         "were no production quotas, there was no socialist competition between workers and nobody was rewarded "
         "with bonuses. Industrialization was not a goal."
     )
-    [result] = run(rubric, ("q1", contradiction))
+    [result] = grade_texts(rubric, ("q1", contradiction))
     assert result.score <= 1.5
     assert "contradiction" in result.flag_codes
     assert any(c.status == "negated" for c in result.concepts)
@@ -77,14 +72,14 @@ def test_contradicting_the_model_answer_with_its_words_is_not_full_marks(rubric)
 def test_failing_a_target_is_not_a_contradiction(rubric):
     text = ("Under the Five-Year Plans workers who could not meet the raised quotas were punished, and many "
             "could not keep up with the Stakhanovite norms, which bred resentment against the record breakers.")
-    [result] = run(rubric, ("q1", text))
+    [result] = grade_texts(rubric, ("q1", text))
     statuses = {c.label: c.status for c in result.concepts}
     assert statuses["production quotas and targets"] == "found"
     assert "contradiction" not in result.flag_codes
 
 
 def test_misspellings_still_count(rubric):
-    [result] = run(rubric, ("q2", "The state used propoganda to turn Stakanovites into heros and workers felt resentmant towards them."))
+    [result] = grade_texts(rubric, ("q2", "The state used propoganda to turn Stakanovites into heros and workers felt resentmant towards them."))
     statuses = {c.label: c.status for c in result.concepts}
     assert statuses["propaganda"] == "found"
     assert statuses["resentment among workers"] == "found"
@@ -96,8 +91,6 @@ def _sentence_for(concept) -> str:
 
 
 def test_adding_a_missing_concept_in_a_real_sentence_never_lowers_a_score(rubric):
-    from conftest import SAMPLES
-
     bases = []
     for student in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
         for file in sorted(student.glob("q*.txt")):
@@ -105,7 +98,7 @@ def test_adding_a_missing_concept_in_a_real_sentence_never_lowers_a_score(rubric
             if text:
                 bases.append((file.stem, text))
     pairs, checks = list(bases), []
-    baselines = run(rubric, *bases)
+    baselines = grade_texts(rubric, *bases)
     for index, (qid, text) in enumerate(bases):
         baseline = baselines[index]
         for concept in rubric.question(qid).concepts:
@@ -114,7 +107,7 @@ def test_adding_a_missing_concept_in_a_real_sentence_never_lowers_a_score(rubric
                 continue
             checks.append((index, len(pairs), concept.label))
             pairs.append((qid, text + _sentence_for(concept)))
-    results = run(rubric, *pairs)
+    results = grade_texts(rubric, *pairs)
     assert len(checks) > 40
     for base_index, extended_index, label in checks:
         before, after = results[base_index], results[extended_index]
