@@ -51,7 +51,9 @@ FEATURE_NAMES = (
 # A negation before a concept that is followed by one of these verbs is about failing a target
 # ("could not meet the quota"), which agrees with the model answers rather than contradicting them.
 _FAILURE_VERBS = frozenset({"meet", "reach", "keep", "fulfil", "fulfill", "achiev", "hit", "match", "cope",
-                            "afford", "becom", "make", "get", "receiv", "deliv", "sustain", "surviv"})
+                            "afford", "becom", "make", "get", "receiv", "deliv", "sustain", "surviv",
+                            # a remedy that failed affirms the problem: "couldn't fix low productivity"
+                            "fix", "solv", "cure", "overcom", "remedi", "prevent", "end", "stop", "reduc"})
 _NEGATION_WINDOW_BEFORE = 5
 _NEGATION_WINDOW_AFTER = 3
 _ECHO_CREDIT = 0.25   # a concept named only in a sentence that restates the question
@@ -82,6 +84,15 @@ class Analysis:
     missing_terms: list[list[str]] = field(default_factory=list)  # model-answer words not used
     words: list[str] = field(default_factory=list)      # each answer's lowercase words joined by spaces
     content_runs: list[int] = field(default_factory=list)  # longest run of consecutive content words
+    # Share of the answer's distinct content stems that neither the rubric (any question) nor two
+    # other answers in the batch use: high for a paragraph about something else.
+    foreign_shares: np.ndarray | None = None
+    # The other rubric question each answer is most similar to, and by how much more than to its
+    # own question: (word cosine, char cosine) with the model answers, and word cosine with the
+    # batch's other answers to each question (NaN with fewer than MIN_PEERS answers to either);
+    # ("", 0, 0, NaN) with a single question.
+    other_questions: list[str] = field(default_factory=list)
+    other_margins: np.ndarray | None = None
 
 
 @dataclass
@@ -138,6 +149,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         self.word_vectorizer_.fit([p.content for p in corpus])
         self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams)).fit([p.novel_text for p in corpus])
         self.references_ = {q.id: self._reference_matrices(q) for q in self.rubric.questions}
+        self.foreign_terms_ = _foreign_terms(self.word_vectorizer_, len(corpus), self.vocabulary_.known)
 
     def _prepare(self, question_id: str, text: str) -> _Prepared:
         vocab = self.vocabulary_
@@ -171,6 +183,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             scale = self.rubric.max_score(question.id)
             exemplars = (ex_words, np.array([e.score / scale for e in question.exemplars]))
         return {"words": words, "chars": chars, "recall": recall_weights, "char_recall": char_weights,
+                "content_words": sum(len(p.content) for p in prepared),
                 "demote": demote, "exemplars": exemplars, "key_terms": rarest_words(
                     texts, prompt_stems, lambda s: -idf[columns[s]] if s in columns else 0.0, limit=6)}
 
@@ -187,6 +200,10 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         values = np.zeros((len(pairs), len(FEATURE_NAMES)))
         concepts: list[list[ConceptResult]] = [[] for _ in pairs]
         missing_terms: list[list[str]] = [[] for _ in pairs]
+        foreign = np.zeros(len(pairs))
+        other_questions = [""] * len(pairs)
+        other_margins = np.zeros((len(pairs), 3))
+        unit_rows: dict[str, sp.csr_matrix] = {}
         by_question: dict[str, list[int]] = defaultdict(list)
         for index, (qid, _) in enumerate(pairs):
             by_question[qid].append(index)
@@ -195,16 +212,54 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             if question is None:
                 raise KeyError(f"question {qid!r} is not in the rubric")
             prepared = [all_prepared[i] for i in rows]
-            block, found = self._question_features(question, prepared)
+            block, found, vectors = self._question_features(question, prepared)
             values[rows] = block
+            foreign[rows] = self._foreign_shares(vectors[0])
+            closest, margins = self._other_question_margins(question, *vectors[1:])
+            other_margins[rows, :2] = margins
+            unit_rows[qid] = _l2_rows(vectors[1])
+            for i, other in zip(rows, closest):
+                other_questions[i] = other
             key_terms = self.references_[question.id]["key_terms"]
             for i, result, p in zip(rows, found, prepared):
                 concepts[i] = result
                 used = set(p.stems)
                 missing_terms[i] = [word for term, word in key_terms if term not in used]
+        other_margins[:, 2] = _peer_margins(by_question, unit_rows, other_questions)
         words = [joined_words(p.tokens) for p in all_prepared]
         runs = [_longest_run(p.content_positions) for p in all_prepared]
-        return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs)
+        return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs,
+                        foreign_shares=foreign, other_questions=other_questions, other_margins=other_margins)
+
+    def _foreign_shares(self, words: sp.csr_matrix) -> np.ndarray:
+        """Share of each answer's distinct content stems that are foreign terms (see _foreign_terms)."""
+        present = (words > 0).astype(np.float64)
+        stems = np.asarray(present @ self.foreign_terms_["unigram"]).ravel()
+        foreign = np.asarray(present @ self.foreign_terms_["foreign"]).ravel()
+        return np.divide(foreign, stems, out=np.zeros_like(foreign), where=stems > 0)
+
+    def _other_question_margins(self, question: Question, words: sp.csr_matrix, chars: sp.csr_matrix):
+        """For each answer: the other question whose model answers it is most similar to (word
+        cosine), and how much more similar it is to that question than to its own (word, char).
+        `words` has the answer's own question's words demoted, as for word_cosine: an answer that
+        repeats its prompt must not look closer to another question whose model answer uses them."""
+        n = words.shape[0]
+        others = [q for q in self.rubric.questions if q.id != question.id]
+        if not others:
+            return [""] * n, np.zeros((n, 2))
+        unit = _l2_rows(words)
+
+        def best(q: Question, vectors: sp.csr_matrix, kind: str) -> np.ndarray:
+            return np.asarray((vectors @ self.references_[q.id][kind].T).todense()).max(axis=1, initial=0.0)
+
+        word_sims = np.column_stack([best(q, unit, "words") for q in others])
+        closest = word_sims.argmax(axis=1)
+        char_sims = np.column_stack([best(q, chars, "chars") for q in others])[np.arange(n), closest]
+        margins = np.column_stack([word_sims[np.arange(n), closest] - best(question, unit, "words"),
+                                   char_sims - best(question, chars, "chars")])
+        if self.references_[question.id]["content_words"] < MIN_REFERENCE_WORDS:
+            margins[:] = np.nan   # a one-line definition cannot tell related questions apart
+        return [others[k].id for k in closest], margins
 
     def _question_features(self, question: Question, prepared: list[_Prepared]):
         ref = self.references_[question.id]
@@ -274,7 +329,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             exemplar_nearest, recall - recall.mean(), peer_chars - peer_chars.mean(),
             np.full(n, float(len(question.exemplars))),
         ])
-        return block, found_all
+        return block, found_all, (words, demoted, chars)
 
     # -- concepts ------------------------------------------------------------------------------
     def _match_concept(self, concept: Concept, p: _Prepared, prompt_stems: frozenset[str],
@@ -369,6 +424,38 @@ def _find_phrase(phrase: tuple[str, ...], stem_positions: dict[str, list[int]]):
             positions.append(min(near, key=lambda k: abs(k - start)))
         else:
             yield min(positions), max(positions)
+
+
+MIN_PEERS = 5
+MIN_REFERENCE_WORDS = 25   # model-answer content words below which other-question margins are not computed
+
+
+def _peer_margins(by_question: dict[str, list[int]], unit_rows: dict[str, sp.csr_matrix],
+                  other_questions: list[str]) -> np.ndarray:
+    """Per answer: cosine with the centroid of the batch's answers to its closest other question
+    minus cosine with the centroid of the other answers to its own question (itself left out).
+    Short or overlapping model answers (one-line definitions) make the model-answer margins noisy;
+    the class's answers show what an answer to each question looks like. NaN where either question
+    has fewer than MIN_PEERS answers."""
+    n = sum(len(rows) for rows in by_question.values())
+    margins = np.full(n, np.nan)
+    totals = {qid: np.asarray(unit.sum(axis=0)).ravel() for qid, unit in unit_rows.items()}
+    for qid, rows in by_question.items():
+        unit, total = unit_rows[qid], totals[qid]
+        if len(rows) < MIN_PEERS + 1:
+            continue
+        to_total = np.asarray(unit @ total).ravel()
+        own = np.asarray(unit.multiply(unit).sum(axis=1)).ravel()
+        others_norm = np.sqrt(np.clip(total @ total - 2 * to_total + own, 1e-12, None))
+        own_sim = (to_total - own) / others_norm
+        for other in {other_questions[i] for i in rows} - {""}:
+            if len(by_question.get(other, ())) < MIN_PEERS:
+                continue
+            picked = np.array([k for k, i in enumerate(rows) if other_questions[i] == other])
+            other_total = totals[other]
+            other_sim = np.asarray(unit[picked] @ other_total).ravel() / max(np.linalg.norm(other_total), 1e-12)
+            margins[np.asarray(rows)[picked]] = other_sim - own_sim[picked]
+    return margins
 
 
 def _weighted_neighbours(sims: np.ndarray, scores: np.ndarray, k: int = 5) -> np.ndarray:
@@ -518,6 +605,20 @@ def _term_weights(vectorizer: TfidfVectorizer, prompt_stems: frozenset[str], pro
         if all(part in prompt_stems for part in term.split(" ")):
             weights[column] = prompt_weight
     return weights
+
+
+def _foreign_terms(vectorizer: TfidfVectorizer, n_documents: int, known: frozenset[str]) -> dict[str, np.ndarray]:
+    """Column masks of the word vectorizer: single stems ("unigram"), and single stems that no
+    rubric text uses and fewer than three documents of the batch contain ("foreign": the answer's
+    own and at most one other). Words that other students use too are not foreign: peers stand in
+    for the everyday vocabulary of the topic that the rubric does not list."""
+    unigram = _unigram_mask(vectorizer)
+    # TfidfVectorizer keeps idf = ln((1 + n) / (1 + df)) + 1 (smooth_idf), not df: invert it.
+    df = np.rint((1 + n_documents) / np.exp(vectorizer.idf_.astype(np.float64) - 1) - 1)
+    foreign = unigram * (df < 3)
+    known_columns = [column for term in known if (column := vectorizer.vocabulary_.get(term)) is not None]
+    foreign[known_columns] = 0.0
+    return {"unigram": unigram, "foreign": foreign}
 
 
 def _unigram_mask(vectorizer: TfidfVectorizer) -> np.ndarray:

@@ -16,6 +16,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from .features import FEATURE_NAMES, ConceptResult
+from .rubric import Question
+from .text import tokenize
 
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
@@ -30,8 +32,27 @@ SCORE_CAPS = {
     "repetitive": 0.25,
     "copies_model_answer": 0.25,
     "contradiction": 0.5,
+    "wrong_question": 0.25,
 }
 NEAR_DUPLICATE_SIMILARITY = 0.9
+FOREIGN_SHARE_OFF_TOPIC = 0.33
+"""An answer that brings in the question's subject only as a comparison ("...just like
+Stakhanovism") is off topic when at least this share of its distinct content words is foreign
+(used by neither the rubric nor two other answers in the batch). Genuine answers reach it rarely
+(median 0.1-0.2, 95th percentile 0.34-0.42 on the teacher-graded sets in tests/fixtures), and
+those that compare with the subject reached at most 0.30 there."""
+FOREIGN_SHARE_PERSONAL = 0.2
+"""The same for a first-person story ("Last summer I got a job..."); no genuine answer in the
+fixtures has three first-person words outside "I think" and the like."""
+OTHER_QUESTION_MARGIN = (0.06, 0.05)
+"""wrong_question: how much more similar (word cosine, char cosine) an answer must be to another
+question's model answers than to its own."""
+OTHER_QUESTION_PEER_MARGIN = 0.1
+"""...and to the class's answers to that question than to the class's other answers to its own
+(checked when both questions have enough answers in the batch)."""
+PARAPHRASE_CHAR_COSINE = 0.7
+"""copies_model_answer for a reworded copy: char n-gram cosine with a model answer (genuine answers
+stay below about 0.55)."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +65,14 @@ class Flag:
 
 
 def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, words: str, content_run: int,
-                 model_triples: frozenset[str] = frozenset()) -> list[Flag]:
+                 model_triples: frozenset[str] = frozenset(), foreign_share: float = 0.0,
+                 comparison: re.Pattern | None = None, other_question: str = "",
+                 other_margins: tuple[float, ...] = (0.0, 0.0, float("nan"))) -> list[Flag]:
     """Flags one answer earns from its own features. `words` is the answer's lowercase words joined
     by spaces (Analysis.words), `content_run` its longest run of consecutive content words
     (Analysis.content_runs), `model_triples` the word triples of the question's model answers (see
-    word_triples), to catch copied passages."""
+    word_triples), to catch copied passages. `foreign_share`, `other_question` and `other_margins`
+    come from the Analysis too; `comparison` is the question's subject_comparison pattern."""
     f = {name: values[i] for name, i in _COL.items()}
     n_content = int(round(np.expm1(f["content_words"])))
     n_words = len(text.split())
@@ -66,19 +90,86 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, w
                                               "repeated or strung together without grammar"))
     if n_content >= 3 and f["novelty"] < 0.2:
         flags.append(Flag("restates_question", "mostly the question's own words, with nothing added"))
+    personal = len(_FIRST_PERSON_RE.findall(text)) >= 3
+    off_topic_share = FOREIGN_SHARE_PERSONAL if personal else FOREIGN_SHARE_OFF_TOPIC
+    compared = comparison.search(text) if comparison is not None and foreign_share >= off_topic_share else None
     if n_content >= 5 and f["topic_density"] < 0.12 and f["coverage"] <= 0.1 and f["word_recall"] < 0.06:
         flags.append(Flag("off_topic", "shares almost no vocabulary with the question, the model answers or the rubric"))
+    elif n_content >= 8 and compared:
+        story = "a personal story" if personal else "mostly about something else"
+        flags.append(Flag("off_topic", f"{story} ({foreign_share:.0%} of its words are foreign to the question and to "
+                                       f"the class) that brings in the subject only as a comparison: "
+                                       f"\"{_clip(compared.group())}\""))
+    if other_question and _closer_to_other_question(other_margins):
+        flags.append(Flag("wrong_question", f"reads as an answer to {other_question}: it is closer to that question's "
+                                            "model answers than to this one's"))
     if n_content >= 10 and f["unique_ratio"] < 0.4:
         flags.append(Flag("repetitive", f"repeats itself: {f['unique_ratio']:.0%} of its content words are distinct"))
     copied = _copied_share(words, model_triples)
     if copied >= 0.6 and n_words >= 12:
         flags.append(Flag("copies_model_answer", f"{copied:.0%} of its word sequences are copied from a model answer"))
+    elif f["char_cosine"] >= PARAPHRASE_CHAR_COSINE and n_words >= 12 and len(model_triples) >= 40:
+        # (only for model answers long enough to copy from: close to a one-line definition is just right)
+        flags.append(Flag("copies_model_answer", f"a lightly reworded model answer ({f['char_cosine']:.0%} similar)"))
     negated = [c for c in concepts if c.status == "negated"]
     found_weight = sum(c.weight for c in concepts if c.status == "found")
-    if negated and sum(c.weight for c in negated) >= max(1.0, 0.5 * found_weight):
+    # One negated concept beside others that are affirmed is usually a clause the matcher misread
+    # ("workers who weren't Stakhanovites hated them"); a denial denies several, or all it names.
+    if negated and (len(negated) >= 2 or not found_weight) and sum(c.weight for c in negated) >= max(1.0, 0.5 * found_weight):
         labels = ", ".join(c.label for c in negated[:3])
         flags.append(Flag("contradiction", f"denies what the model answer affirms: {labels}"))
     return flags
+
+
+# Words before "like" that make it a comparison ("it's like", "kind of like", "just like"), not an
+# example ("heroes like Stakhanov").
+_LIKE_LEADS = ("is", "was", "are", "were", "it's", "its", "that's", "seems", "seemed", "looks", "looked", "sounds",
+               "feels", "of", "lot", "just", "much", "very", "quite", "bit", "exactly", "almost", "pretty", "little",
+               "somewhat", "more", "not unlike")
+_COMPARATIVES = ("similar to", "the same as", "same as", "reminds me of", "reminds us of", "reminded me of",
+                 "compared to", "compared with", "comparable to", "resembles", "resembled", "akin to",
+                 "parallels", "mirrors", "just as with")
+
+
+_FIRST_PERSON_RE = re.compile(r"\b(?:I|me|my|we|our|us|My|We|Our)\b(?!\s+(?:think|believe|feel|guess|would say)\b)")
+
+
+def subject_comparison(question: Question) -> re.Pattern | None:
+    """A pattern for the question's subject brought in as a comparison: "just like Stakhanovism",
+    "similar to the Five-Year Plans", "Like the Five-Year Plans, the New Deal...". The subject is
+    the question's proper nouns: capitalised words of the prompt (after its first word) and of
+    the concept labels. None when the question has no proper noun."""
+    subject = set()
+    for text, skip_first in ((question.prompt, True), *((c.label, False) for c in question.concepts)):
+        tokens = tokenize(text)[1 if skip_first else 0:]
+        # Four letters or more: "New Soviet Man" must not make "like new" or "like Manchester" a cue.
+        subject.update(t.stem for t in tokens if t.is_content and t.stem.isalpha() and len(t.stem) >= 4
+                       and text[t.start].isupper())
+    if not subject:
+        return None
+    subject_re = "(?:" + "|".join(re.escape(s) for s in sorted(subject)) + r")\w{0,4}\b"
+    lead = "|".join(re.escape(w) for w in _LIKE_LEADS)
+    comparative = "|".join(re.escape(w) for w in _COMPARATIVES)
+    return re.compile(
+        rf"(?:(?:\b(?:{lead})\s+|^|[.!?;:]\s+)like|\b(?:{comparative}))\s+(?:[\w'-]+\s+){{0,3}}?{subject_re}"
+        rf"|\blike\s+(?:the\s+|in\s+)?{subject_re}",
+        re.IGNORECASE)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _closer_to_other_question(margins: tuple[float, ...]) -> bool:
+    """Both kinds of evidence that can be had (model answers, the class's answers; NaN where there
+    is too little to compare) say the answer belongs to another question, and at least one exists."""
+    word, char, peers = (*margins, float("nan"))[:3]
+    by_model = None if np.isnan(word) else bool(word >= OTHER_QUESTION_MARGIN[0] and char >= OTHER_QUESTION_MARGIN[1])
+    # The class alone (model answers too short to compare) must say it more clearly.
+    by_peers = None if np.isnan(peers) else bool(peers >= OTHER_QUESTION_PEER_MARGIN * (1 if by_model else 2))
+    evidence = [said for said in (by_model, by_peers) if said is not None]
+    return bool(evidence) and all(evidence)
 
 
 _LETTER_RE = re.compile(r"[^\W\d_]")

@@ -14,7 +14,7 @@ import numpy as np
 from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
-from .flags import Flag, answer_flags, near_duplicates, word_triples
+from .flags import Flag, answer_flags, near_duplicates, subject_comparison, word_triples
 from .rubric import Rubric
 from .scorer import score_parts
 from .text import joined_words, tokenize
@@ -90,11 +90,15 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     duplicates = near_duplicates([a.question_id for a in answers], [a.student_id for a in answers],
                                  [a.text for a in answers], analysis.words)
     model_triples = {q.id: frozenset(t for text in q.model_answers for t in word_triples(joined_words(tokenize(text)))) for q in rubric.questions}
+    comparisons = {q.id: subject_comparison(q) for q in rubric.questions}
     results = []
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
         flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text, analysis.words[i],
-                             analysis.content_runs[i], model_triples[answer.question_id])
+                             analysis.content_runs[i], model_triples[answer.question_id],
+                             foreign_share=float(analysis.foreign_shares[i]),
+                             comparison=comparisons[answer.question_id], other_question=analysis.other_questions[i],
+                             other_margins=tuple(analysis.other_margins[i]))
         if i in duplicates:
             other, similarity = duplicates[i]
             flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))

@@ -78,3 +78,59 @@ def test_confidence_is_lower_for_flagged_and_high_for_clear_answers(rubric):
         Answer("a", "q1", GOOD["q1"], "x"), Answer("b", "q1", "quotas, plans, productivity, Stakhanov, competition", "y")])
     assert clear.confidence > flagged.confidence
     assert not clear.needs_review and flagged.needs_review
+
+
+# Off-topic paragraphs seeded with key terms: fluent text about something else that brings in the
+# question's subject only as a comparison. Graded in a class, as they would be: peers' vocabulary
+# is what makes the rest of the paragraph foreign.
+SEEDED_OFF_TOPIC = [
+    ("q1", "My uncle runs a bakery and every morning he counts how many loaves each baker makes. The best baker "
+           "gets a bonus on Friday and we all clap for him. It is a lot like Stakhanovism and the Five-Year Plans "
+           "with their quotas."),
+    ("q3", "Modern delivery apps rate couriers every week and deactivate the slowest ones automatically, so drivers "
+           "rush through traffic and crash. Unions in several European cities went on strike over the algorithm. "
+           "This is just like Stakhanovism, with burnout and quotas."),
+]
+
+
+def in_class(rubric, *items):
+    """Flags of `items` graded together with the GOOD answers (a small class)."""
+    class_answers = [(qid.rstrip("b"), text) for qid, text in GOOD.items()]
+    return [r.flag_codes for r in grade_texts(rubric, *class_answers, *items)[len(class_answers):]]
+
+
+@pytest.mark.parametrize("qid, text", SEEDED_OFF_TOPIC)
+def test_off_topic_paragraph_seeded_with_key_terms_is_flagged(rubric, qid, text):
+    [codes] = in_class(rubric, (qid, text))
+    assert "off_topic" in codes
+
+
+def test_examples_of_the_subject_are_not_comparisons_that_flag(rubric):
+    text = ("Newspapers praised record breakers like Stakhanov as heroes, and posters showed smiling workers, but many "
+            "ordinary workers resented them because their own norms were raised.")
+    assert in_class(rubric, ("q2", text)) == [[]]
+
+
+def test_an_answer_to_another_question_is_flagged_wrong_question(rubric):
+    [codes] = in_class(rubric, ("q1", GOOD["q3"]))
+    assert "wrong_question" in codes
+    assert flags_of(rubric, ("q3", GOOD["q3"])) == [[]]
+
+
+def test_a_failed_remedy_or_a_negated_subject_is_not_a_contradiction(rubric):
+    text = ("Over time the pressure to exceed targets did not stop: managers couldn't fix low productivity, and "
+            "workers who weren't Stakhanovites grew bitter and burnt out.")
+    assert "contradiction" not in flags_of(rubric, ("q3", text))[0]
+
+
+def test_subject_comparison_finds_comparisons_with_the_questions_proper_nouns(rubric):
+    from grader.flags import subject_comparison
+    from grader.rubric import Question
+
+    pattern = subject_comparison(rubric.question("q1"))
+    for text in ["It's kind of like Stakhanovism.", "This is similar to the Five-Year Plans.",
+                 "Like the Five-Year Plans, the New Deal wanted jobs.", "which was just like Stakhanovites"]:
+        assert pattern.search(text), text
+    for text in ["Workers were treated like slackers.", "It looked like new.", "cities like Manchester grew"]:
+        assert not pattern.search(text), text
+    assert subject_comparison(Question("x", "What is a pointer?", ("An address in memory.",))) is None
