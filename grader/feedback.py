@@ -24,6 +24,7 @@ ADVICE = {
     "not_english": "Write the answer in English.",
     "repetitive": "Develop new points instead of repeating the same one.",
     "copies_model_answer": "Explain it in your own words rather than copying a source.",
+    "padding": "Cut the general statements and say something specific about the question.",
     "wrong_question": "This reads as an answer to a different question; check which question you were answering.",
 }
 

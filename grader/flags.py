@@ -33,6 +33,7 @@ SCORE_CAPS = {
     "copies_model_answer": 0.25,
     "contradiction": 0.5,
     "wrong_question": 0.25,
+    "padding": 0.25,
 }
 NEAR_DUPLICATE_SIMILARITY = 0.9
 FOREIGN_SHARE_OFF_TOPIC = 0.33
@@ -103,6 +104,12 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, w
     if other_question and _closer_to_other_question(other_margins):
         flags.append(Flag("wrong_question", f"reads as an answer to {other_question}: it is closer to that question's "
                                             "model answers than to this one's"))
+    if n_words >= 40 and f["word_recall"] < 0.1:   # padding says little of what the model answers say
+        stock = _STOCK_PHRASE_RE.findall(text)
+        if len(stock) >= 4 and len(stock) >= 0.03 * n_words:
+            examples = ", ".join(f'"{phrase}"' for phrase in dict.fromkeys(p.lower() for p in stock[:8]))
+            flags.append(Flag("padding", f"mostly generic sentences that could stand in any answer ({len(stock)} stock "
+                                         f"phrases such as {examples})"))
     if n_content >= 10 and f["unique_ratio"] < 0.4:
         flags.append(Flag("repetitive", f"repeats itself: {f['unique_ratio']:.0%} of its content words are distinct"))
     copied = _copied_share(words, model_triples)
@@ -130,6 +137,16 @@ _COMPARATIVES = ("similar to", "the same as", "same as", "reminds me of", "remin
                  "compared to", "compared with", "comparable to", "resembles", "resembled", "akin to",
                  "parallels", "mirrors", "just as with")
 
+
+# Phrases that fill an answer without saying anything about the question: a few belong in any essay,
+# but an answer made of them is padding.
+_STOCK_PHRASE_RE = re.compile(
+    r"\b(?:in conclusion|to conclude|to sum up|overall|it is important|it's important|very important|there are many"
+    r"|many different|in many ways|in some ways|both sides|the good side|the bad side|positive and negative"
+    r"|good and bad|we can learn|we must|history shows|it can be said|lots of things|a lot of things"
+    r"|one of the things|many things|consider all|all of them|many factors|lots of factors|many opinions"
+    r"|different opinions|debated|it depends|in many countries|every country|in world history|the past"
+    r"|the future|significant in many)\b", re.IGNORECASE)
 
 _FIRST_PERSON_RE = re.compile(r"\b(?:I|me|my|we|our|us|My|We|Our)\b(?!\s+(?:think|believe|feel|guess|would say)\b)")
 

@@ -71,15 +71,22 @@ def test_gaming_answers_get_at_most_a_quarter_of_the_marks(graded):
         assert r.flags, (t["note"], r.answer)
 
 
-# Gaming in the second set that the grader does not catch: answers padded with generic sentences
-# ("In conclusion, history is important...") and one that invents the opposite of the facts without
-# denying any rubric concept. Neither kind is in the list of gaming flags; see BENCHMARKS.md.
-KNOWN_MISSES_B = {("u16", "q3"), ("u21", "q2"), ("u29", "q1"), ("u21", "q1")}
+def test_good_genuine_answers_are_almost_never_flagged(graded, graded_b):
+    # Genuine answers the teacher marked 2 or more of 5; the flagged genuine answers counted above
+    # are mostly empty padding or restated questions that the teachers marked 0-1 themselves.
+    good = [r for r, t in [*graded, *graded_b] if t["kind"] == "genuine" and float(t["score"]) >= 2]
+    assert len(good) >= 100
+    assert sum(1 for r in good if r.flags) <= len(good) / 20
+
+
+# Gaming in the second set that the grader does not catch: an answer that invents the opposite of the
+# facts without denying any rubric concept by name. Not in the list of gaming flags.
+KNOWN_MISSES_B = {("u21", "q1")}
 
 
 def test_gaming_answers_of_the_second_set_are_flagged_and_capped(graded_b):
     gaming = [(r, t) for r, t in graded_b if t["kind"] == "gaming" and (r.student_id, r.question_id) not in KNOWN_MISSES_B]
-    assert len(gaming) == 28
+    assert len(gaming) == 31
     off_topic = [r for r, t in gaming if t["note"].startswith("off-topic")]
     assert len(off_topic) == 8 and all("off_topic" in r.flag_codes for r in off_topic)
     for r, t in gaming:
@@ -87,6 +94,6 @@ def test_gaming_answers_of_the_second_set_are_flagged_and_capped(graded_b):
         assert r.score <= 0.25 * r.max_score, (t["note"], r.answer, r.score)
 
 
-@pytest.mark.xfail(strict=True, reason="known limitation: generic padding and invented facts are not flagged")
-def test_padding_and_invented_facts_are_flagged(graded_b):
+@pytest.mark.xfail(strict=True, reason="known limitation: invented facts that deny no rubric concept are not flagged")
+def test_invented_facts_are_flagged(graded_b):
     assert all(r.flags for r, t in graded_b if (r.student_id, r.question_id) in KNOWN_MISSES_B)

@@ -134,3 +134,16 @@ def test_subject_comparison_finds_comparisons_with_the_questions_proper_nouns(ru
     for text in ["Workers were treated like slackers.", "It looked like new.", "cities like Manchester grew"]:
         assert not pattern.search(text), text
     assert subject_comparison(Question("x", "What is a pointer?", ("An address in memory.",))) is None
+
+
+PADDED = ("In conclusion, there are many different things to say about this question and it is important to look at "
+          "both sides. History shows that the past always shapes the future in many ways, and historians have debated "
+          "it for a long time. Stakhanovism was one of the things that happened, and overall it is very important to "
+          "remember the good side and the bad side of it. We can learn a lot from it.")
+
+
+def test_padding_is_flagged_but_a_long_answer_with_a_conclusion_is_not(rubric):
+    assert "padding" in flags_of(rubric, ("q3", PADDED))[0]
+    concluded = (GOOD["q3"] + " Overall, it is important to see both sides: output rose at first, but in conclusion "
+                 "the pressure did lasting damage to morale and to the quality of Soviet goods.")
+    assert flags_of(rubric, ("q3", concluded)) == [[]]
