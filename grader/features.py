@@ -149,7 +149,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         self.word_vectorizer_.fit([p.content for p in corpus])
         self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams)).fit([p.novel_text for p in corpus])
         self.references_ = {q.id: self._reference_matrices(q) for q in self.rubric.questions}
-        self.foreign_terms_ = _foreign_terms(self.word_vectorizer_, len(corpus), self.vocabulary_.known)
+        self.foreign_terms_ = _foreign_terms(self.word_vectorizer_, len(corpus), self.vocabulary_.course)
 
     def _prepare(self, question_id: str, text: str) -> _Prepared:
         vocab = self.vocabulary_
@@ -527,6 +527,8 @@ class _RubricVocabulary:
             self.topic_stems[q.id] = frozenset(topic)
             known |= topic
         self.known = frozenset(known)
+        # Everything the course is about, for telling foreign words: the rubric and its reading.
+        self.course = self.known | {t.stem for text in rubric.sources for t in tokenize(text) if t.is_content}
         # Symmetric-deletion index: two stems one edit apart share a one-deletion variant.
         self._deletions: dict[str, set[str]] = defaultdict(set)
         for word in self.known:

@@ -68,12 +68,14 @@ class Flag:
 def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, words: str, content_run: int,
                  model_triples: frozenset[str] = frozenset(), foreign_share: float = 0.0,
                  comparison: re.Pattern | None = None, other_question: str = "",
-                 other_margins: tuple[float, ...] = (0.0, 0.0, float("nan"))) -> list[Flag]:
+                 other_margins: tuple[float, ...] = (0.0, 0.0, float("nan")), long_model_answers: bool = True) -> list[Flag]:
     """Flags one answer earns from its own features. `words` is the answer's lowercase words joined
     by spaces (Analysis.words), `content_run` its longest run of consecutive content words
     (Analysis.content_runs), `model_triples` the word triples of the question's model answers (see
-    word_triples), to catch copied passages. `foreign_share`, `other_question` and `other_margins`
-    come from the Analysis too; `comparison` is the question's subject_comparison pattern."""
+    word_triples; with the course reading's), to catch copied passages. `foreign_share`,
+    `other_question` and `other_margins` come from the Analysis too; `comparison` is the question's
+    subject_comparison pattern; `long_model_answers` says whether the model answers are long enough
+    (40 words) for a close paraphrase of one to be a copy."""
     f = {name: values[i] for name, i in _COL.items()}
     n_content = int(round(np.expm1(f["content_words"])))
     n_words = len(text.split())
@@ -114,8 +116,9 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, w
         flags.append(Flag("repetitive", f"repeats itself: {f['unique_ratio']:.0%} of its content words are distinct"))
     copied = _copied_share(words, model_triples)
     if copied >= 0.6 and n_words >= 12:
-        flags.append(Flag("copies_model_answer", f"{copied:.0%} of its word sequences are copied from a model answer"))
-    elif f["char_cosine"] >= PARAPHRASE_CHAR_COSINE and n_words >= 12 and len(model_triples) >= 40:
+        flags.append(Flag("copies_model_answer", f"{copied:.0%} of its word sequences are copied from a model answer "
+                                                 "or the course reading"))
+    elif f["char_cosine"] >= PARAPHRASE_CHAR_COSINE and n_words >= 12 and long_model_answers:
         # (only for model answers long enough to copy from: close to a one-line definition is just right)
         flags.append(Flag("copies_model_answer", f"a lightly reworded model answer ({f['char_cosine']:.0%} similar)"))
     negated = [c for c in concepts if c.status == "negated"]

@@ -89,8 +89,11 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     confidences = _confidence(analysis.values, fractions, rubric, answers)
     duplicates = near_duplicates([a.question_id for a in answers], [a.student_id for a in answers],
                                  [a.text for a in answers], analysis.words)
-    model_triples = {q.id: frozenset(t for text in q.model_answers for t in word_triples(joined_words(tokenize(text)))) for q in rubric.questions}
+    source_triples = [t for text in rubric.sources for t in word_triples(joined_words(tokenize(text)))]
+    model_triples = {q.id: frozenset([*source_triples, *(t for text in q.model_answers for t in word_triples(joined_words(tokenize(text))))])
+                     for q in rubric.questions}
     comparisons = {q.id: subject_comparison(q) for q in rubric.questions}
+    long_model_answers = {q.id: max(len(text.split()) for text in q.model_answers) >= 40 for q in rubric.questions}
     results = []
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
@@ -98,7 +101,8 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
                              analysis.content_runs[i], model_triples[answer.question_id],
                              foreign_share=float(analysis.foreign_shares[i]),
                              comparison=comparisons[answer.question_id], other_question=analysis.other_questions[i],
-                             other_margins=tuple(analysis.other_margins[i]))
+                             other_margins=tuple(analysis.other_margins[i]),
+                             long_model_answers=long_model_answers[answer.question_id])
         if i in duplicates:
             other, similarity = duplicates[i]
             flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))

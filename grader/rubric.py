@@ -77,6 +77,9 @@ class Rubric:
     questions: tuple[Question, ...]
     model: dict[str, Any] = field(default_factory=dict)
     source: str = "<rubric>"
+    # Course reading the questions are about (optional): its words count as on-topic, and answers
+    # copied from it are flagged like copies of a model answer.
+    sources: tuple[str, ...] = ()
 
     def question(self, question_id: str) -> Question | None:
         return self._by_id().get(question_id)
@@ -92,7 +95,7 @@ class Rubric:
         return {q.id: q for q in self.questions}
 
 
-_TOP_KEYS = {"title", "scale", "questions", "model"}
+_TOP_KEYS = {"title", "scale", "questions", "model", "sources"}
 _SCALE_KEYS = {"max", "step"}
 _QUESTION_KEYS = {"id", "prompt", "model_answers", "concepts", "max_score", "exemplars", "calibration"}
 _CONCEPT_KEYS = {"label", "weight", "aliases", "missing"}
@@ -160,7 +163,11 @@ def rubric_from_dict(data: dict[str, Any], source: str = "<rubric>") -> Rubric:
     model = data.get("model", {})
     if not isinstance(model, dict):
         raise RubricError(source, "model", "must be a table ([model]) written by `grader tune`")
-    return Rubric(title=title, scale=scale, questions=tuple(questions), model=model, source=source)
+    sources = data.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(text, str) and text.strip() for text in sources):
+        raise RubricError(source, "sources", 'must be a list of non-empty texts, e.g. sources = ["""..."""]')
+    return Rubric(title=title, scale=scale, questions=tuple(questions), model=model, source=source,
+                  sources=tuple(text.strip() for text in sources))
 
 
 def _question(q_data: dict[str, Any], where: str, source: str, scale: Scale) -> Question:
@@ -289,6 +296,8 @@ def rubric_to_dict(rubric: Rubric) -> dict[str, Any]:
     data: dict[str, Any] = {"title": rubric.title, "scale": {"max": rubric.scale.max, "step": rubric.scale.step}}
     if rubric.model:
         data["model"] = rubric.model
+    if rubric.sources:
+        data["sources"] = list(rubric.sources)
     data["questions"] = questions
     return data
 

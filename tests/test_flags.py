@@ -147,3 +147,9 @@ def test_padding_is_flagged_but_a_long_answer_with_a_conclusion_is_not(rubric):
     concluded = (GOOD["q3"] + " Overall, it is important to see both sides: output rose at first, but in conclusion "
                  "the pressure did lasting damage to morale and to the quality of Soviet goods.")
     assert flags_of(rubric, ("q3", concluded)) == [[]]
+
+
+def test_a_passage_copied_from_the_course_reading_counts_as_copying(rubric):
+    passage = " ".join(rubric.sources[1].split(". ")[4:7])   # three sentences of the bundled essay on Freeze
+    [codes] = flags_of(rubric, ("q2", passage))
+    assert "copies_model_answer" in codes

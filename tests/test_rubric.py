@@ -45,6 +45,12 @@ def test_valid_rubric_round_trips_through_toml(tmp_path):
     assert again.questions == rubric.questions and again.scale == rubric.scale
 
 
+def test_course_reading_is_kept_through_toml(tmp_path):
+    rubric = load_rubric(write(tmp_path, VALID.replace('title = "T"', 'title = "T"\nsources = ["""The plan set quotas."""]')))
+    assert rubric.sources == ("The plan set quotas.",)
+    assert load_rubric(write(tmp_path, dump_rubric(rubric))).sources == rubric.sources
+
+
 @pytest.mark.parametrize("edit, field, fix", [
     (lambda t: t.replace('title = "T"', 'title = "T"\ncolour = "red"'), "colour", "unknown key"),
     (lambda t: t.replace('weight = 2', 'weight = 2\nwieght = 1'), "questions[0].concepts[0].wieght", "unknown key"),
@@ -56,6 +62,8 @@ def test_valid_rubric_round_trips_through_toml(tmp_path):
     (lambda t: t + '[[questions.concepts]]\nlabel = "Plan"\n', "questions[0].concepts[1].label", "duplicate concept"),
     (lambda t: t.replace('step = 0.5', 'step = 2'), "scale.step", "does not divide"),
     (lambda t: t.replace('prompt = "Why?"\n', ''), "questions[0].prompt", "missing"),
+    (lambda t: t.replace('title = "T"', 'title = "T"\nsources = "one text"'), "sources", "list of non-empty texts"),
+    (lambda t: t.replace('title = "T"', 'title = "T"\nsources = ["", "x"]'), "sources", "list of non-empty texts"),
 ])
 def test_invalid_rubrics_name_the_file_the_field_and_the_fix(tmp_path, edit, field, fix):
     path = write(tmp_path, edit(VALID))
