@@ -93,9 +93,11 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, w
                                               "repeated or strung together without grammar"))
     if n_content >= 3 and f["novelty"] < 0.2:
         flags.append(Flag("restates_question", "mostly the question's own words, with nothing added"))
-    personal = len(_FIRST_PERSON_RE.findall(text)) >= 3
-    off_topic_share = FOREIGN_SHARE_PERSONAL if personal else FOREIGN_SHARE_OFF_TOPIC
-    compared = comparison.search(text) if comparison is not None and foreign_share >= off_topic_share else None
+    compared, personal = None, False
+    if comparison is not None and foreign_share >= FOREIGN_SHARE_PERSONAL:   # (the regexes only where they can matter)
+        personal = len(_FIRST_PERSON_RE.findall(text)) >= 3
+        if foreign_share >= (FOREIGN_SHARE_PERSONAL if personal else FOREIGN_SHARE_OFF_TOPIC):
+            compared = comparison.search(text)
     if n_content >= 5 and f["topic_density"] < 0.12 and f["coverage"] <= 0.1 and f["word_recall"] < 0.06:
         flags.append(Flag("off_topic", "shares almost no vocabulary with the question, the model answers or the rubric"))
     elif n_content >= 8 and compared:
