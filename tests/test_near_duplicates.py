@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from grader.flags import _candidate_pairs, _char_wb_4grams, word_triples
+from grader.flags import _candidate_pairs, _char_wb_4grams, _similarity_bound, word_triples
 
 
 def _reference_pairs(word_strings):
@@ -48,3 +48,14 @@ def test_char_4grams_match_scikit_learn():
     analyze = _char_wb_4grams({})
     for text in texts * 2:   # the second round comes from the cache
         assert analyze(text) == reference(text)
+
+
+def test_similarity_bound_is_never_below_the_dot_product():
+    rng = np.random.default_rng(5)
+    vectors = sp.random(300, 2000, density=0.05, format="csr", dtype=np.float32, random_state=rng)
+    vectors = sp.vstack([vectors[0], vectors[0], vectors[2:]]).tocsr()   # an identical pair: dot product 1
+    vectors = sp.csr_matrix(vectors.multiply(1 / np.sqrt(vectors.multiply(vectors).sum(axis=1))))
+    pairs = np.column_stack((rng.integers(0, 300, 5000), rng.integers(0, 300, 5000)))
+    pairs[0] = (0, 1)
+    exact = np.asarray(vectors[pairs[:, 0]].multiply(vectors[pairs[:, 1]]).sum(axis=1)).ravel()
+    assert np.all(_similarity_bound(vectors, pairs) >= exact - 1e-5)
