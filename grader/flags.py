@@ -152,6 +152,7 @@ def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list
 
 _MIN_DUPLICATE_WORDS = 5
 _PAIR_BLOCK = 20_000
+_ONE_CODE_VOCABULARY = 2 ** 21   # (2**21)**3 = 2**63
 _SHARED_SHINGLE_LIMIT = 50   # a word triple in more answers than this is common phrasing, not copying
 
 
@@ -228,9 +229,8 @@ def _rare_triples(word_strings: list[str]) -> sp.csr_matrix | None:
     """Binary answers x word-triples matrix (int32) of the triples (see word_triples) found in at
     most _SHARED_SHINGLE_LIMIT answers; None when there is none. Computed on integer codes rather
     than strings: a class of 30,000 answers has millions of triples."""
-    split = [words.split() for words in word_strings]
-    lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-    flat = [word for words in split for word in words]
+    lengths = np.fromiter(map(len, map(str.split, word_strings)), dtype=np.int64, count=len(word_strings))
+    flat = " ".join(word_strings).split()   # the same words, split in C
     vocabulary = dict.fromkeys(flat)
     for code, word in enumerate(vocabulary):
         vocabulary[word] = code
@@ -243,18 +243,24 @@ def _rare_triples(word_strings: list[str]) -> sp.csr_matrix | None:
     starts = np.repeat(ends - lengths, n_triples)
     starts += np.arange(len(starts)) - np.repeat(np.cumsum(n_triples) - n_triples, n_triples)
     size = len(vocabulary)
-    _, pair = np.unique(ids[starts] * size + ids[starts + 1], return_inverse=True)
-    _, triple = np.unique(pair.ravel() * size + ids[starts + 2], return_inverse=True)
-    triple = triple.ravel()
-    n_distinct = int(triple.max()) + 1
-    answer = np.repeat(np.arange(len(split), dtype=np.int64), n_triples)
-    present = _distinct(answer * n_distinct + triple)   # each triple once per answer
-    answer, triple = present // n_distinct, present % n_distinct
+    if size < _ONE_CODE_VOCABULARY:   # three word codes fit in one int64
+        codes = (ids[starts] * size + ids[starts + 1]) * size + ids[starts + 2]
+    else:
+        _, pair = np.unique(ids[starts] * size + ids[starts + 1], return_inverse=True)
+        codes = pair.ravel() * size + ids[starts + 2]
+    answer = np.repeat(np.arange(len(word_strings), dtype=np.int64), n_triples)
+    order = np.argsort(codes, kind="stable")   # stable: each triple's answers stay in order
+    codes, answer = codes[order], answer[order]
+    new_triple = np.concatenate(([True], codes[1:] != codes[:-1]))
+    first = new_triple | np.concatenate(([True], answer[1:] != answer[:-1]))   # each triple once per answer
+    triple = np.cumsum(new_triple)[first] - 1
+    answer = answer[first]
+    n_distinct = int(triple[-1]) + 1
     rare = np.bincount(triple, minlength=n_distinct)[triple] <= _SHARED_SHINGLE_LIMIT
     if not rare.any():
         return None
     ones = np.ones(int(rare.sum()), dtype=np.int32)
-    return sp.csr_matrix((ones, (answer[rare], triple[rare])), shape=(len(split), n_distinct))
+    return sp.csr_matrix((ones, (answer[rare], triple[rare])), shape=(len(word_strings), n_distinct))
 
 
 def _copied_share(words: str, model_triples: frozenset[str]) -> float:

@@ -3,9 +3,11 @@
 import random
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
+from grader import flags
 from grader.flags import _candidate_pairs, _char_wb_4grams, _similarity_bound, word_triples
 
 
@@ -26,7 +28,9 @@ def _reference_pairs(word_strings):
     return sorted(pairs)
 
 
-def test_candidate_pairs_match_the_reference():
+@pytest.mark.parametrize("one_code_vocabulary", [2 ** 21, 1])   # 1: the two-step triple codes
+def test_candidate_pairs_match_the_reference(monkeypatch, one_code_vocabulary):
+    monkeypatch.setattr(flags, "_ONE_CODE_VOCABULARY", one_code_vocabulary)
     rng = random.Random(7)
     vocabulary = [f"w{n}" for n in range(40)]
     for n_answers in (2, 5, 60, 300):
