@@ -154,9 +154,7 @@ _MIN_DUPLICATE_WORDS = 5
 _PAIR_BLOCK = 20_000
 _ONE_CODE_VOCABULARY = 2 ** 21   # (2**21)**3 = 2**63
 _SHARED_SHINGLE_LIMIT = 50   # a word triple in more answers than this is common phrasing, not copying
-
-
-_BOUND_GROUPS = 128
+_BOUND_GROUPS = 128          # column groups of _similarity_bound: more is tighter but slower
 
 
 def _similarity_bound(vectors: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
@@ -219,8 +217,8 @@ def _candidate_pairs(word_strings: list[str]) -> np.ndarray:
 
 
 def _distinct(codes: np.ndarray) -> np.ndarray:
-    """np.unique(codes), by sorting: several times faster on millions of int64 codes than the
-    hash table np.unique uses for them since numpy 2.3."""
+    """np.unique(codes), by sorting: on millions of int64 codes several times faster than the
+    hash table np.unique uses for them (numpy >= 2.3)."""
     codes = np.sort(codes)
     return codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
 
