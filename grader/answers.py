@@ -52,7 +52,8 @@ def read_answers(paths: Iterable[str | Path]) -> list[Answer]:
 
 def read_csv(path: str | Path) -> list[Answer]:
     """Answers from a CSV with columns student_id, question_id, answer (other columns ignored)."""
-    return [_make_answer(row["student_id"], row["question_id"], row["answer"], f"{Path(path)}:{line}")
+    name = str(Path(path))   # once, not once per row
+    return [_make_answer(row["student_id"], row["question_id"], row["answer"], f"{name}:{line}")
             for line, row in csv_rows(path, REQUIRED_COLUMNS, what="answers")]
 
 
@@ -101,7 +102,7 @@ def csv_rows(path: str | Path, required: tuple[str, ...], optional: tuple[str, .
     rows = []
     try:
         for row in reader:
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():   # blank row: every cell is whitespace
                 continue
             cells = row + [""] * (width - len(row))
             rows.append((reader.line_num, {c: cells[i] for c, i in wanted.items()}))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .features import FEATURE_NAMES, ConceptResult
 from .rubric import Question
@@ -231,24 +231,30 @@ def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list
     for i, qid in enumerate(question_ids):
         if words[i].count(" ") + 1 >= _MIN_DUPLICATE_WORDS:
             by_question.setdefault(qid, []).append(i)
+    grams_of_word: dict[str, list[str]] = {}   # shared by the questions: most words recur
     for rows in by_question.values():
         if len(rows) < 2:
             continue
         candidates = _candidate_pairs([words[i] for i in rows])
-        if not candidates:
+        if not len(candidates):
             continue
-        involved = sorted({k for pair in candidates for k in pair})
-        local = {k: n for n, k in enumerate(involved)}
-        vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True,
-                                  dtype=np.float32).fit_transform([texts[rows[k]] for k in involved])
-        pairs = np.array([(local[x], local[y]) for x, y in candidates], dtype=np.int64)
-        # Row-wise dot products of the paired vectors, a block of pairs at a time to bound memory.
-        sims = np.concatenate([
-            np.asarray(vectors[block[:, 0]].multiply(vectors[block[:, 1]]).sum(axis=1)).ravel()
-            for block in np.array_split(pairs, max(1, len(pairs) // _PAIR_BLOCK))
-        ])
-        for (x, y), value in zip(candidates, sims):
-            i, j = rows[x], rows[y]
+        involved, local = np.unique(candidates.ravel(), return_inverse=True)
+        local = local.reshape(-1, 2)
+        vectorizer = TfidfVectorizer(analyzer=_char_wb_4grams(grams_of_word), sublinear_tf=True, dtype=np.float32)
+        vectors = vectorizer.fit_transform([texts[rows[k]] for k in involved])
+        # Row-wise dot products of the paired vectors, a block of pairs at a time to bound memory,
+        # for the pairs whose upper bound can reach the threshold (most cannot); the rest stay 0.
+        reachable = np.flatnonzero(_similarity_bound(vectors, local) >= NEAR_DUPLICATE_SIMILARITY - 1e-3)
+        sims = np.zeros(len(local), dtype=np.float32)
+        for block in np.array_split(reachable, max(1, len(reachable) // _PAIR_BLOCK)):
+            if len(block):
+                pair = local[block]
+                sims[block] = np.asarray(vectors[pair[:, 0]].multiply(vectors[pair[:, 1]]).sum(axis=1)).ravel()
+        # Most candidates fall well short: look at the few near the threshold one by one, with
+        # the scalar comparisons below deciding (the margin only skips the clear misses).
+        for n in np.flatnonzero(sims >= NEAR_DUPLICATE_SIMILARITY - 1e-3):
+            value = sims[n]
+            i, j = rows[candidates[n, 0]], rows[candidates[n, 1]]
             if value < NEAR_DUPLICATE_SIMILARITY or student_ids[i] == student_ids[j]:
                 continue
             for mine, other in ((i, j), (j, i)):
@@ -259,29 +265,113 @@ def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list
 
 _MIN_DUPLICATE_WORDS = 5
 _PAIR_BLOCK = 20_000
+_ONE_CODE_VOCABULARY = 2 ** 21   # (2**21)**3 = 2**63
 _SHARED_SHINGLE_LIMIT = 50   # a word triple in more answers than this is common phrasing, not copying
+_BOUND_GROUPS = 128          # column groups of _similarity_bound: more is tighter but slower
 
 
-def _candidate_pairs(word_strings: list[str]) -> list[tuple[int, int]]:
+def _similarity_bound(vectors: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
+    """An upper bound of the dot product of each pair of rows, cheap to compute: the columns are
+    dealt into _BOUND_GROUPS groups and, by Cauchy-Schwarz within each group, the dot product is
+    at most the sum over groups of the product of the two rows' norms in the group. Rounding
+    (float32, about 1e-5 here) stays far inside the 1e-3 margin the caller keeps."""
+    squares = vectors.astype(np.float32)
+    squares.data **= 2
+    columns = np.arange(vectors.shape[1])
+    groups = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), (columns, columns % _BOUND_GROUPS)),
+                           shape=(len(columns), _BOUND_GROUPS))
+    norms = np.sqrt((squares @ groups).toarray())   # rows x groups, dense: 512 bytes a row
+    return np.concatenate([
+        np.einsum("ij,ij->i", norms[block[:, 0]], norms[block[:, 1]])
+        for block in np.array_split(pairs, max(1, len(pairs) // _PAIR_BLOCK))
+    ])
+
+
+def _char_wb_4grams(cache: dict[str, list[str]]):
+    """The analyzer of TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4)): the same 4-grams
+    in the same order (so the same vectors), but each distinct word is cut into 4-grams once."""
+    def analyze(text: str) -> list[str]:
+        grams: list[str] = []
+        for word in text.lower().split():
+            cached = cache.get(word)
+            if cached is None:
+                padded = f" {word} "
+                # A word shorter than four characters with its padding is one gram, as in scikit-learn.
+                cached = cache[word] = [padded[k:k + 4] for k in range(len(padded) - 3)] or [padded]
+            grams += cached
+        return grams
+    return analyze
+
+
+def _candidate_pairs(word_strings: list[str]) -> np.ndarray:
     """Pairs (x < y) of answers whose words are identical or share at least a fifth of their rare
-    word triples."""
-    pairs: set[tuple[int, int]] = set()
+    word triples, as rows of an (n, 2) array in sorted order."""
+    n_answers = len(word_strings)
     exact: dict[str, list[int]] = {}
     for k, words in enumerate(word_strings):
         exact.setdefault(words, []).append(k)
+    firsts, seconds = [], []
     for group in exact.values():
-        pairs.update((x, y) for n, x in enumerate(group) for y in group[n + 1:][:_SHARED_SHINGLE_LIMIT])
-    shingles = CountVectorizer(analyzer=word_triples, binary=True, max_df=_SHARED_SHINGLE_LIMIT, dtype=np.float32)
-    try:
-        matrix = shingles.fit_transform(word_strings).tocsr()
-    except ValueError:  # no triple is rare enough (or texts too short): only exact copies remain
-        return sorted(pairs)
-    sizes = np.asarray(matrix.sum(axis=1)).ravel()
-    shared = sp.triu(matrix @ matrix.T, k=1).tocoo()
-    for x, y, count in zip(shared.row, shared.col, shared.data):
-        if count >= 0.2 * min(sizes[x], sizes[y]):
-            pairs.add((int(x), int(y)))
-    return sorted(pairs)
+        for n, x in enumerate(group[:-1]):
+            partners = group[n + 1:n + 1 + _SHARED_SHINGLE_LIMIT]
+            firsts += [x] * len(partners)
+            seconds += partners
+    codes = [np.asarray(firsts, dtype=np.int64) * n_answers + np.asarray(seconds, dtype=np.int64)]
+    matrix = _rare_triples(word_strings)
+    if matrix is not None:
+        sizes = np.diff(matrix.indptr)
+        shared = sp.triu(matrix @ matrix.T, k=1).tocoo()
+        rows, cols = shared.row.astype(np.int64), shared.col.astype(np.int64)
+        # "At least a fifth" in integers: the same pairs as count >= 0.2 * size in float32.
+        enough = 5 * shared.data.astype(np.int64) >= np.minimum(sizes[rows], sizes[cols])
+        codes.append(rows[enough] * n_answers + cols[enough])
+    pairs = _distinct(np.concatenate(codes))
+    return np.column_stack((pairs // n_answers, pairs % n_answers))
+
+
+def _distinct(codes: np.ndarray) -> np.ndarray:
+    """np.unique(codes), by sorting: on millions of int64 codes several times faster than the
+    hash table np.unique uses for them (numpy >= 2.3)."""
+    codes = np.sort(codes)
+    return codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
+
+
+def _rare_triples(word_strings: list[str]) -> sp.csr_matrix | None:
+    """Binary answers x word-triples matrix (int32) of the triples (see word_triples) found in at
+    most _SHARED_SHINGLE_LIMIT answers; None when there is none. Computed on integer codes rather
+    than strings: a class of 30,000 answers has millions of triples."""
+    lengths = np.fromiter(map(len, map(str.split, word_strings)), dtype=np.int64, count=len(word_strings))
+    flat = " ".join(word_strings).split()   # the same words, split in C
+    vocabulary = dict.fromkeys(flat)
+    for code, word in enumerate(vocabulary):
+        vocabulary[word] = code
+    ids = np.fromiter(map(vocabulary.__getitem__, flat), dtype=np.int64, count=len(flat))
+    n_triples = np.maximum(lengths - 2, 0)
+    if not n_triples.sum():
+        return None
+    # Start of each triple in `ids`: every position but the last two of each answer.
+    ends = np.cumsum(lengths)
+    starts = np.repeat(ends - lengths, n_triples)
+    starts += np.arange(len(starts)) - np.repeat(np.cumsum(n_triples) - n_triples, n_triples)
+    size = len(vocabulary)
+    if size < _ONE_CODE_VOCABULARY:   # three word codes fit in one int64
+        codes = (ids[starts] * size + ids[starts + 1]) * size + ids[starts + 2]
+    else:
+        _, pair = np.unique(ids[starts] * size + ids[starts + 1], return_inverse=True)
+        codes = pair.ravel() * size + ids[starts + 2]
+    answer = np.repeat(np.arange(len(word_strings), dtype=np.int64), n_triples)
+    order = np.argsort(codes, kind="stable")   # stable: each triple's answers stay in order
+    codes, answer = codes[order], answer[order]
+    new_triple = np.concatenate(([True], codes[1:] != codes[:-1]))
+    first = new_triple | np.concatenate(([True], answer[1:] != answer[:-1]))   # each triple once per answer
+    triple = np.cumsum(new_triple)[first] - 1
+    answer = answer[first]
+    n_distinct = int(triple[-1]) + 1
+    rare = np.bincount(triple, minlength=n_distinct)[triple] <= _SHARED_SHINGLE_LIMIT
+    if not rare.any():
+        return None
+    ones = np.ones(int(rare.sum()), dtype=np.int32)
+    return sp.csr_matrix((ones, (answer[rare], triple[rare])), shape=(len(word_strings), n_distinct))
 
 
 def _copied_share(words: str, model_triples: frozenset[str]) -> float:

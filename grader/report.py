@@ -18,11 +18,13 @@ import base64
 import csv
 import hashlib
 import io
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from statistics import mean, median
 from urllib.parse import quote
@@ -145,6 +147,7 @@ _MD_INLINE = re.compile(r"([\\`*_\[\]<>|~]|&(?=#?\w+;))")
 _MD_LINE_START = re.compile(r"^(\d*)([-+=#>.)])")
 
 
+@lru_cache(maxsize=65_536)   # prompts, the title and templated feedback recur on every page
 def markdown_text(text: str) -> str:
     """Untrusted text as one line of literal Markdown: no markup, links, headings, lists or raw HTML."""
     line = " ".join(text.split())
@@ -185,9 +188,21 @@ def write_feedback_pages(students: list[StudentGrades], rubric: Rubric, folder: 
     with atomic_folder(folder) as fresh, _tracked(progress, students, "Writing feedback pages") as tracked:
         for student in tracked:
             name = f"{safe_file_name(student.student_id, used)}.md"
-            (fresh / name).write_text(feedback_page(student, rubric), encoding="utf-8")
+            _write_new_file(fresh / name, feedback_page(student, rubric).encode("utf-8"))
             pages[student.student_id] = folder / name
     return pages
+
+
+def _write_new_file(path: Path, data: bytes) -> None:
+    """Path.write_bytes with fewer system calls (no buffering layers, no fstat or seek): a class of
+    30,000 students writes 30,000 pages. Same permissions (0o666 less the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:   # os.write may write less than asked
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def _tracked(progress: Progress | None, items: list, label: str) -> AbstractContextManager[Iterable]:

@@ -133,8 +133,22 @@ def binary_reason(text: str) -> str | None:
     return None
 
 
+_ASCII_CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")   # all but the newline
+
+
+def _is_tidy_ascii(text: str) -> bool:
+    """True when normalize() would return `text` unchanged because it is ASCII (which NFKC and the
+    punctuation map leave alone) with no control character but newlines, no tab, no doubled
+    space, no space beside a newline, no three newlines in a row and no whitespace at either end.
+    Plain substring tests: several times faster than one regular expression for all of it."""
+    return (text.isascii() and text == text.strip() and "  " not in text and " \n" not in text
+            and "\n " not in text and "\n\n\n" not in text and not _ASCII_CONTROL_RE.search(text))
+
+
 def normalize(text: str) -> str:
     """Canonical form of an answer: NFKC, straight quotes, plain dashes, tidy whitespace."""
+    if _is_tidy_ascii(text):   # most answers and every id: 3 calls per answer read
+        return text
     text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL_RE.sub(" ", text)

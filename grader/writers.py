@@ -138,15 +138,16 @@ def write_grades_json(results: list[GradedAnswer], rubric: Rubric, path: Path) -
     document = {
         "rubric": {"title": rubric.title, "source": rubric.source, "tuned": bool(rubric.model),
                    "scale": {"max": rubric.scale.max, "step": rubric.scale.step}},
-        "answers": [result_to_dict(r) for r in results],
     }
-    answers = document.pop("answers")
     # One answer per line: diffable and greppable, and written by json's fast C encoder
     # (indent= would switch to the pure-Python one, several times slower on big classes).
+    # Each answer's dict is encoded as soon as it is made: holding 100,000 of them at once
+    # made the garbage collector walk them over and over, which took longer than encoding.
+    encode = json.JSONEncoder(ensure_ascii=False).encode   # what json.dumps(..., ensure_ascii=False) uses
     with atomic_writer(path) as handle:
-        handle.write(json.dumps(document, ensure_ascii=False)[:-1] + ', "answers": [\n')
-        for index, answer in enumerate(answers):
-            handle.write(("" if index == 0 else ",\n") + json.dumps(answer, ensure_ascii=False))
+        handle.write(encode(document)[:-1] + ', "answers": [\n')
+        for index, result in enumerate(results):
+            handle.write(("" if index == 0 else ",\n") + encode(result_to_dict(result)))
         handle.write("\n]}\n")
 
 

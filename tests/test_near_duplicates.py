@@ -1,0 +1,65 @@
+"""The fast near-duplicate helpers give what the scikit-learn formulation they replace gives."""
+
+import random
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from grader import flags
+from grader.flags import _candidate_pairs, _char_wb_4grams, _similarity_bound, word_triples
+
+
+def _reference_pairs(word_strings):
+    pairs = set()
+    exact = {}
+    for k, words in enumerate(word_strings):
+        exact.setdefault(words, []).append(k)
+    for group in exact.values():
+        pairs.update((x, y) for n, x in enumerate(group) for y in group[n + 1:][:50])
+    try:
+        matrix = CountVectorizer(analyzer=word_triples, binary=True, max_df=50, dtype=np.float32).fit_transform(word_strings).tocsr()
+    except ValueError:
+        return sorted(pairs)
+    sizes = np.asarray(matrix.sum(axis=1)).ravel()
+    shared = sp.triu(matrix @ matrix.T, k=1).tocoo()
+    pairs.update((int(x), int(y)) for x, y, c in zip(shared.row, shared.col, shared.data) if c >= 0.2 * min(sizes[x], sizes[y]))
+    return sorted(pairs)
+
+
+@pytest.mark.parametrize("one_code_vocabulary", [2 ** 21, 1])   # 1: the two-step triple codes
+def test_candidate_pairs_match_the_reference(monkeypatch, one_code_vocabulary):
+    monkeypatch.setattr(flags, "_ONE_CODE_VOCABULARY", one_code_vocabulary)
+    rng = random.Random(7)
+    vocabulary = [f"w{n}" for n in range(40)]
+    for n_answers in (2, 5, 60, 300):
+        answers = [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(5, 30))) for _ in range(n_answers)]
+        answers += answers[: n_answers // 3]                        # exact copies
+        answers += ["a b c d e"] * 70                                # a common answer: copies capped at 50 partners
+        expected = _reference_pairs(answers)
+        assert [tuple(p) for p in _candidate_pairs(answers).tolist()] == expected
+
+
+def test_candidate_pairs_without_rare_triples():
+    assert _candidate_pairs(["a b c d e", "f g h i j"]).tolist() == []
+    assert _candidate_pairs(["a b c d e", "a b c d e"]).tolist() == [[0, 1]]
+
+
+def test_char_4grams_match_scikit_learn():
+    texts = ["The Five-Year  Plans\twanted a LOT of coal, é à ß İ", "a b cd", "x", "Stakhanov's record: 102 tons!\n\nYes"]
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4)).build_analyzer()
+    analyze = _char_wb_4grams({})
+    for text in texts * 2:   # the second round comes from the cache
+        assert analyze(text) == reference(text)
+
+
+def test_similarity_bound_is_never_below_the_dot_product():
+    rng = np.random.default_rng(5)
+    vectors = sp.random(300, 2000, density=0.05, format="csr", dtype=np.float32, random_state=rng)
+    vectors = sp.vstack([vectors[0], vectors[0], vectors[2:]]).tocsr()   # an identical pair: dot product 1
+    vectors = sp.csr_matrix(vectors.multiply(1 / np.sqrt(vectors.multiply(vectors).sum(axis=1))))
+    pairs = np.column_stack((rng.integers(0, 300, 5000), rng.integers(0, 300, 5000)))
+    pairs[0] = (0, 1)
+    exact = np.asarray(vectors[pairs[:, 0]].multiply(vectors[pairs[:, 1]]).sum(axis=1)).ravel()
+    assert np.all(_similarity_bound(vectors, pairs) >= exact - 1e-5)
