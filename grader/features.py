@@ -11,8 +11,10 @@ X is a sequence of (question_id, answer_text) pairs, e.g. a list of tuples or an
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from .rubric import Concept, Question, Rubric
-from .text import NEGATIONS, STOPWORDS, Token, joined_words, rarest_words, sentence_spans, tokenize
+from .text import NEGATIONS, STOPWORDS, match_tokens, rarest_words, sentence_spans, token_matches, tokenize
 
 FEATURE_NAMES = (
     "word_recall",       # weighted share of the model answer's words the answer uses (best model answer)
@@ -86,15 +88,26 @@ class Analysis:
 
 @dataclass
 class _Prepared:
-    """One text after tokenising: its tokens (stems spelling-corrected) and derived strings."""
+    """One text after tokenising: its tokens as parallel lists (stems spelling-corrected) and
+    derived strings. Lists rather than Token tuples: millions of tokens are made per run."""
 
     text: str
-    tokens: list[Token]
+    words: list[str]                # lowercase words, all tokens
+    starts: list[int]               # character offsets of the tokens in text
+    ends: list[int]
     stems: list[str]                # corrected stems, all tokens
     content_positions: list[int]    # indexes into tokens of content words
     content: list[str]              # content stems, for the word vectorizer (see _word_terms)
     novel_text: str                 # content words not in the prompt, for the char vectorizer
-    sentences: list[tuple[int, int]]  # character spans of the sentences
+
+    @cached_property
+    def sentences(self) -> list[tuple[int, int]]:
+        """Character spans of the sentences; only answers with a concept match need them."""
+        return sentence_spans(self.text)
+
+    @cached_property
+    def sentence_starts(self) -> list[int]:
+        return [a for a, _ in self.sentences]
 
 
 class AnswerFeatures(TransformerMixin, BaseEstimator):
@@ -141,13 +154,26 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
 
     def _prepare(self, question_id: str, text: str) -> _Prepared:
         vocab = self.vocabulary_
-        tokens = tokenize(text)
-        stems = [vocab.correct(tok.stem) for tok in tokens]
-        content_positions = [i for i, tok in enumerate(tokens) if tok.is_content]
+        pieces = vocab.pieces
+        words: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        stems: list[str] = []
+        content_positions: list[int] = []
+        # One regex pass; everything else about a word (its tokens, corrected stems, content or
+        # not) is looked up once per distinct matched string.
+        for start, match in token_matches(text):
+            for offset, end, word, stem, is_content in pieces(match):
+                if is_content:
+                    content_positions.append(len(words))
+                words.append(word)
+                starts.append(start + offset)
+                ends.append(start + end)
+                stems.append(stem)
         content = [stems[i] for i in content_positions]
         prompt_stems = vocab.prompt_stems.get(question_id, frozenset())
-        novel_text = " ".join(tokens[i].word for i in content_positions if stems[i] not in prompt_stems)
-        return _Prepared(text, tokens, stems, content_positions, content, novel_text, sentence_spans(text))
+        novel_text = " ".join(words[i] for i in content_positions if stems[i] not in prompt_stems)
+        return _Prepared(text, words, starts, ends, stems, content_positions, content, novel_text)
 
     def _reference_matrices(self, question: Question):
         """Weighted model-answer vectors (and exemplars) for one question."""
@@ -202,7 +228,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 concepts[i] = result
                 used = set(p.stems)
                 missing_terms[i] = [word for term, word in key_terms if term not in used]
-        words = [joined_words(p.tokens) for p in all_prepared]
+        words = [" ".join(p.words) for p in all_prepared]   # as text.joined_words
         runs = [_longest_run(p.content_positions) for p in all_prepared]
         return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs)
 
@@ -236,7 +262,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         for row, p in enumerate(prepared):
             content = p.content
             n_content = len(content)
-            n_words = len(p.tokens)
+            n_words = len(p.words)
             stem_positions: dict[str, list[int]] = defaultdict(list)
             for k, s in enumerate(content):
                 stem_positions[s].append(k)
@@ -296,20 +322,20 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         if best is None:
             return ConceptResult(concept.label, concept.weight, "missing", missing=concept.missing)
         _, (start_tok, end_tok), status = best
-        span = (p.tokens[start_tok].start, p.tokens[end_tok].end)
+        span = (p.starts[start_tok], p.ends[end_tok])
         return ConceptResult(concept.label, concept.weight, status, _evidence(p, span), span, concept.missing)
 
     def _occurrence_status(self, p: _Prepared, start_tok: int, end_tok: int, phrase: set[str],
                            prompt_stems: frozenset[str]) -> str:
-        sentence = _sentence_of(p, start_tok)
-        lo, hi = sentence
-        words = [t.word for t in p.tokens]
+        lo, hi = _sentence_of(p, start_tok)
+        words = p.words
         before = range(max(lo, start_tok - _NEGATION_WINDOW_BEFORE), start_tok)
         after = range(end_tok + 1, min(hi, end_tok + 1 + _NEGATION_WINDOW_AFTER))
         for i in [*before, *after]:
             if words[i] in NEGATIONS and not _negation_excused(words, p.stems, i, hi):
                 return "negated"
-        novel = {p.stems[i] for i in p.content_positions if lo <= i < hi} - prompt_stems - phrase
+        positions = p.content_positions[bisect_left(p.content_positions, lo):bisect_left(p.content_positions, hi)]
+        novel = {p.stems[i] for i in positions} - prompt_stems - phrase
         if len(novel) >= 2:
             return "found"
         return "echo"
@@ -328,30 +354,34 @@ def _negation_excused(words: list[str], stems: list[str], i: int, hi: int) -> bo
     return False
 
 
+def _sentence_span(p: _Prepared, char: int) -> tuple[int, int]:
+    """Character span of the sentence holding the character (spans are sorted and disjoint)."""
+    k = bisect_right(p.sentence_starts, char) - 1
+    if k >= 0 and char < p.sentences[k][1]:
+        return p.sentences[k]
+    return 0, len(p.text)
+
+
 def _sentence_of(p: _Prepared, token_index: int) -> tuple[int, int]:
-    """Token range [lo, hi) of the sentence holding the token."""
-    char = p.tokens[token_index].start
-    spans = p.sentences
-    lo_char, hi_char = next(((a, b) for a, b in spans if a <= char < b), (0, len(p.text)))
-    lo = next(i for i, t in enumerate(p.tokens) if t.start >= lo_char)
-    hi = next((i for i, t in enumerate(p.tokens) if t.start >= hi_char), len(p.tokens))
-    return lo, hi
+    """Token range [lo, hi) of the sentence holding the token (token starts are sorted)."""
+    lo_char, hi_char = _sentence_span(p, p.starts[token_index])
+    return bisect_left(p.starts, lo_char), bisect_left(p.starts, hi_char)
 
 
 def _evidence(p: _Prepared, span: tuple[int, int], max_words: int = 14) -> str:
     """The answer's own words around a match: its sentence, cut to about max_words words."""
     start, end = span
-    s_lo, s_hi = next(((a, b) for a, b in p.sentences if a <= start < b), (0, len(p.text)))
-    inside = [t for t in p.tokens if s_lo <= t.start < s_hi]
+    s_lo, s_hi = _sentence_span(p, start)
+    inside = range(bisect_left(p.starts, s_lo), bisect_left(p.starts, s_hi))   # token indexes
     if len(inside) <= max_words:
         return p.text[s_lo:s_hi].strip().rstrip(".;:,")
-    first = next(k for k, t in enumerate(inside) if t.start >= start)
-    last = next((k for k, t in enumerate(inside) if t.end >= end), first)
+    first = next(k for k, t in enumerate(inside) if p.starts[t] >= start)
+    last = next((k for k, t in enumerate(inside) if p.ends[t] >= end), first)
     pad = max(0, max_words - (last - first + 1))
     lo = max(0, first - pad // 2)
     hi = min(len(inside), lo + max(max_words, last - first + 1))
     lo = max(0, hi - max(max_words, last - first + 1))
-    text = p.text[inside[lo].start:inside[hi - 1].end]
+    text = p.text[p.starts[inside[lo]]:p.ends[inside[hi - 1]]]
     return ("..." if lo > 0 else "") + text + ("..." if hi < len(inside) else "")
 
 
@@ -447,6 +477,16 @@ class _RubricVocabulary:
                 for variant in _deletions(word):
                     self._deletions[variant].add(word)
         self._corrections: dict[str, str] = {}
+        self._pieces: dict[str, tuple[tuple[int, int, str, str, bool], ...]] = {}
+
+    def pieces(self, match: str) -> tuple[tuple[int, int, str, str, bool], ...]:
+        """The tokens of one matched string (see text.match_tokens) as (start, end, word,
+        corrected stem, is_content), offsets relative to the match; cached per distinct string."""
+        cached = self._pieces.get(match)
+        if cached is None:
+            cached = self._pieces[match] = tuple(
+                (t.start, t.end, t.word, self.correct(t.stem), t.is_content) for t in match_tokens(match))
+        return cached
 
     def correct(self, word_stem: str) -> str:
         """The rubric stem a misspelt stem stands for ("propoganda" -> "propaganda"), else itself."""
