@@ -14,7 +14,6 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,6 +57,7 @@ _NEGATION_WINDOW_BEFORE = 5
 _NEGATION_WINDOW_AFTER = 3
 _ECHO_CREDIT = 0.25   # a concept named only in a sentence that restates the question
 _MIN_FUZZY_LEN = 5
+_STATUS_RANK = {"found": 3, "echo": 2, "negated": 1}
 _EXEMPLAR_TEMPERATURE = 0.2   # exemplar_nearest: similarity 0.2 higher = e times the weight
 
 
@@ -99,15 +99,15 @@ class _Prepared:
     content_positions: list[int]    # indexes into tokens of content words
     content: list[str]              # content stems, for the word vectorizer (see _word_terms)
     novel_text: str                 # content words not in the prompt, for the char vectorizer
+    _sentences: tuple[list[tuple[int, int]], list[int]] | None = field(default=None, repr=False)
 
-    @cached_property
-    def sentences(self) -> list[tuple[int, int]]:
-        """Character spans of the sentences; only answers with a concept match need them."""
-        return sentence_spans(self.text)
-
-    @cached_property
-    def sentence_starts(self) -> list[int]:
-        return [a for a, _ in self.sentences]
+    def sentences(self) -> tuple[list[tuple[int, int]], list[int]]:
+        """Character spans of the sentences and their starts, computed on first use: only
+        answers with a concept match need them."""
+        if self._sentences is None:
+            spans = sentence_spans(self.text)
+            self._sentences = spans, [a for a, _ in spans]
+        return self._sentences
 
 
 class AnswerFeatures(TransformerMixin, BaseEstimator):
@@ -257,24 +257,18 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         prompt_stems = self.vocabulary_.prompt_stems[question.id]
         topic = self.vocabulary_.topic_stems[question.id]
         block = np.zeros((n, len(FEATURE_NAMES)))
-        found_all = []
+        found_all = self._concept_results(question, prepared, words)
         total_weight = sum(c.weight for c in question.concepts) or 1.0
+        for column, matrix in zip(FEATURE_NAMES, (word_recall, char_recall, word_cos, char_cos)):
+            block[:, FEATURE_NAMES.index(column)] = matrix.max(axis=1, initial=0.0)
         for row, p in enumerate(prepared):
             content = p.content
             n_content = len(content)
             n_words = len(p.words)
-            stem_positions: dict[str, list[int]] = defaultdict(list)
-            for k, s in enumerate(content):
-                stem_positions[s].append(k)
-            results = [self._match_concept(c, p, prompt_stems, stem_positions) for c in question.concepts]
-            found_all.append(results)
+            results = found_all[row]
             coverage = sum(r.weight * r.credit for r in results) / total_weight
             negated = sum(r.weight for r in results if r.status == "negated") / total_weight
-            block[row, :FEATURE_NAMES.index("exemplar_score") + 1] = (
-                word_recall[row].max(initial=0.0),
-                char_recall[row].max(initial=0.0),
-                word_cos[row].max(initial=0.0),
-                char_cos[row].max(initial=0.0),
+            block[row, FEATURE_NAMES.index("coverage"):FEATURE_NAMES.index("exemplar_score") + 1] = (
                 coverage if question.concepts else -1.0,
                 negated,
                 sum(1 for s in content if s not in prompt_stems) / n_content if n_content else 0.0,
@@ -303,16 +297,64 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         return block, found_all
 
     # -- concepts ------------------------------------------------------------------------------
+    def _concept_results(self, question: Question, prepared: list[_Prepared],
+                         words: sp.csr_matrix) -> list[list[ConceptResult]]:
+        """Each answer's result for each of the question's concepts; `words` holds the answers'
+        word vectors (a stem's unigram column is nonzero exactly where the answer has the stem).
+
+        An alias can only match where all of its stems occur, which one sparse product
+        (answers x stems @ stems x aliases) tells for the whole batch; the window, sentence and
+        negation checks then run only for those answers and aliases, not 8 concepts x n answers.
+        """
+        phrases = self.vocabulary_.phrase_stems
+        aliases = [(k, phrase) for k, c in enumerate(question.concepts) for phrase in phrases[c]]
+        columns = self.word_vectorizer_.vocabulary_
+        stems = sorted({s for _, phrase in aliases for s in phrase if s in columns})
+        index = {s: j for j, s in enumerate(stems)}
+        incidence = sp.lil_matrix((len(stems), len(aliases)))
+        needed = np.zeros(len(aliases))
+        possible = np.ones((len(prepared), len(aliases)), dtype=bool)
+        for a, (_, phrase) in enumerate(aliases):
+            # A stem outside the vocabulary may still be in an answer analyzed after fitting:
+            # such an alias is always checked.
+            if all(s in columns for s in phrase):
+                for s in set(phrase):
+                    incidence[index[s], a] = 1.0
+                needed[a] = len(set(phrase))
+        known = needed > 0
+        if stems:
+            present = (words[:, [columns[s] for s in stems]] > 0).astype(np.float64)
+            counts = (present @ incidence.tocsr()).toarray()
+            possible[:, known] = counts[:, known] == needed[known]
+
+        prompt_stems = self.vocabulary_.prompt_stems[question.id]
+        results: list[list[ConceptResult]] = []
+        for row, p in enumerate(prepared):
+            candidates = np.flatnonzero(possible[row]).tolist()
+            by_concept: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+            for a in candidates:
+                by_concept[aliases[a][0]].append(aliases[a][1])
+            stem_positions: dict[str, list[int]] = defaultdict(list)
+            if candidates:
+                for k, s in enumerate(p.content):
+                    stem_positions[s].append(k)
+            results.append([self._match_concept(c, p, prompt_stems, stem_positions, by_concept.get(k, ()))
+                            for k, c in enumerate(question.concepts)])
+        return results
+
     def _match_concept(self, concept: Concept, p: _Prepared, prompt_stems: frozenset[str],
-                       stem_positions: dict[str, list[int]]) -> ConceptResult:
-        """Best occurrence of the concept; stem_positions maps each content stem of the answer to
-        its places among the content words."""
+                       stem_positions: dict[str, list[int]], phrases) -> ConceptResult:
+        """Best occurrence of the concept among the given aliases (in rubric order: the others
+        cannot match); stem_positions maps each content stem of the answer to its places among
+        the content words."""
+        if not phrases:
+            return ConceptResult(concept.label, concept.weight, "missing", missing=concept.missing)
         best: tuple[int, tuple[int, int], str] | None = None  # (rank, token span, status)
-        for phrase in self.vocabulary_.phrase_stems[concept]:
+        for phrase in phrases:
             for first, last in _find_phrase(phrase, stem_positions):
                 start_tok, end_tok = p.content_positions[first], p.content_positions[last]
                 status = self._occurrence_status(p, start_tok, end_tok, set(phrase), prompt_stems)
-                rank = {"found": 3, "echo": 2, "negated": 1}[status]
+                rank = _STATUS_RANK[status]
                 if best is None or rank > best[0]:
                     best = (rank, (start_tok, end_tok), status)
                 if rank == 3:
@@ -356,9 +398,10 @@ def _negation_excused(words: list[str], stems: list[str], i: int, hi: int) -> bo
 
 def _sentence_span(p: _Prepared, char: int) -> tuple[int, int]:
     """Character span of the sentence holding the character (spans are sorted and disjoint)."""
-    k = bisect_right(p.sentence_starts, char) - 1
-    if k >= 0 and char < p.sentences[k][1]:
-        return p.sentences[k]
+    spans, starts = p.sentences()
+    k = bisect_right(starts, char) - 1
+    if k >= 0 and char < spans[k][1]:
+        return spans[k]
     return 0, len(p.text)
 
 
