@@ -140,17 +140,27 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         pairs = _pairs(X)
         self.vocabulary_ = _RubricVocabulary(self.rubric)
         prepared = [self._prepare(qid, text) for qid, text in pairs]
-        self._fit_prepared(prepared)
-        return self._analyze_prepared(pairs, prepared)
+        word_counts = self._fit_prepared(prepared)
+        return self._analyze_prepared(pairs, prepared, word_counts)
 
-    def _fit_prepared(self, answers: list[_Prepared]) -> None:
+    def _fit_prepared(self, answers: list[_Prepared]) -> sp.csr_matrix:
+        """Fit the vectorizers on the rubric's texts and the answers; returns the answers' word
+        term counts, rows as the word vectorizer's transform counts them, so that analysing the
+        same answers needs no second pass over their terms."""
         references = [self._prepare(q.id, text) for q in self.rubric.questions for text in _references(q)]
         prompts = [self._prepare(q.id, q.prompt) for q in self.rubric.questions]
         corpus = references + prompts + answers
-        self.word_vectorizer_ = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, min_df=1)
-        self.word_vectorizer_.fit([p.content for p in corpus])
+        # Counted once: the TfidfVectorizer gets the vocabulary and idf of these counts (what
+        # TfidfVectorizer.fit computes). Indices sorted as CountVectorizer.transform sorts them.
+        counter = CountVectorizer(analyzer=_word_terms, dtype=np.float64)
+        word_counts = counter.fit_transform([p.content for p in corpus]).tocsr()
+        word_counts.sort_indices()
+        weighting = TfidfTransformer(sublinear_tf=True).fit(word_counts)
+        self.word_vectorizer_ = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, vocabulary=counter.vocabulary_)
+        self.word_vectorizer_.idf_ = weighting.idf_
         self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams)).fit([p.novel_text for p in corpus])
         self.references_ = {q.id: self._reference_matrices(q) for q in self.rubric.questions}
+        return word_counts[len(references) + len(prompts):]
 
     def _prepare(self, question_id: str, text: str) -> _Prepared:
         vocab = self.vocabulary_
@@ -209,7 +219,9 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         pairs = _pairs(X)
         return self._analyze_prepared(pairs, [self._prepare(qid, text) for qid, text in pairs])
 
-    def _analyze_prepared(self, pairs: list[tuple[str, str]], all_prepared: list[_Prepared]) -> Analysis:
+    def _analyze_prepared(self, pairs: list[tuple[str, str]], all_prepared: list[_Prepared],
+                          word_counts: sp.csr_matrix | None = None) -> Analysis:
+        """`word_counts`: the answers' word term counts when fitting already made them."""
         values = np.zeros((len(pairs), len(FEATURE_NAMES)))
         concepts: list[list[ConceptResult]] = [[] for _ in pairs]
         missing_terms: list[list[str]] = [[] for _ in pairs]
@@ -221,7 +233,18 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             if question is None:
                 raise KeyError(f"question {qid!r} is not in the rubric")
             prepared = [all_prepared[i] for i in rows]
-            block, found = self._question_features(question, prepared)
+            if word_counts is None:
+                words = self.word_vectorizer_.transform([p.content for p in prepared]).tocsr()
+            else:
+                # Weighted per question, as transform would: numpy's vectorised log can differ
+                # in the last bit with an element's position in the array.
+                weighting = TfidfTransformer(sublinear_tf=True)
+                weighting.idf_ = self.word_vectorizer_.idf_
+                words = weighting.transform(word_counts[rows]).tocsr()
+            # Not reused from fitting: the order of n-grams inside a row depends on the batch
+            # counted, and the float32 norms summed in that order would change in the last bit.
+            chars = self.char_vectorizer_.transform([p.novel_text for p in prepared])
+            block, found = self._question_features(question, prepared, words, chars)
             values[rows] = block
             key_terms = self.references_[question.id]["key_terms"]
             for i, result, p in zip(rows, found, prepared):
@@ -232,10 +255,12 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         runs = [_longest_run(p.content_positions) for p in all_prepared]
         return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs)
 
-    def _question_features(self, question: Question, prepared: list[_Prepared]):
+    def _question_features(self, question: Question, prepared: list[_Prepared], words: sp.csr_matrix,
+                           chars: sp.csr_matrix):
+        """Feature rows and concept results of one question's answers, given their word and
+        character TF-IDF vectors."""
         ref = self.references_[question.id]
         n = len(prepared)
-        words = self.word_vectorizer_.transform([p.content for p in prepared]).tocsr()
         demoted = words.multiply(ref["demote"]).tocsr()
         # Cosine with the question's words demoted on the answer side but the norm of the
         # undemoted answer: restating the question cannot be normalised back up to full length.
@@ -244,7 +269,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         word_cos = np.asarray((demoted @ ref["words"].T).todense()) / norms[:, None]
         present = (words > 0).astype(np.float64)
         word_recall = np.asarray((present @ ref["recall"].T).todense())
-        chars = _l2_rows(self.char_vectorizer_.transform([p.novel_text for p in prepared]).tocsr())
+        chars = _l2_rows(chars.tocsr())
         char_cos = np.asarray((chars @ ref["chars"].T).todense())
         char_recall = np.asarray(((chars > 0).astype(np.float64) @ ref["char_recall"].T).todense())
 
