@@ -286,23 +286,28 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         total_weight = sum(c.weight for c in question.concepts) or 1.0
         for column, matrix in zip(FEATURE_NAMES, (word_recall, char_recall, word_cos, char_cos)):
             block[:, FEATURE_NAMES.index(column)] = matrix.max(axis=1, initial=0.0)
-        for row, p in enumerate(prepared):
-            content = p.content
-            n_content = len(content)
-            n_words = len(p.words)
-            results = found_all[row]
-            coverage = sum(r.weight * r.credit for r in results) / total_weight
-            negated = sum(r.weight for r in results if r.status == "negated") / total_weight
-            block[row, FEATURE_NAMES.index("coverage"):FEATURE_NAMES.index("exemplar_score") + 1] = (
-                coverage if question.concepts else -1.0,
-                negated,
-                sum(1 for s in content if s not in prompt_stems) / n_content if n_content else 0.0,
-                (n_words - n_content) / n_words if n_words else 0.0,
-                np.log1p(n_content),
-                len(set(content)) / n_content if n_content else 0.0,
-                sum(1 for s in content if s in topic) / n_content if n_content else 0.0,
-                exemplar_score[row],
-            )
+        # Per-answer counts in Python (set lookups over each answer's stems), the arithmetic in numpy.
+        n_content = np.array([len(p.content) for p in prepared], dtype=np.float64)
+        n_words = np.array([len(p.words) for p in prepared], dtype=np.float64)
+        in_prompt = np.array([sum(map(prompt_stems.__contains__, p.content)) for p in prepared], dtype=np.float64)
+        distinct = np.array([len(set(p.content)) for p in prepared], dtype=np.float64)
+        on_topic = np.array([sum(map(topic.__contains__, p.content)) for p in prepared], dtype=np.float64)
+        coverage = [sum(r.weight * r.credit for r in results) / total_weight for results in found_all]
+        negated = [sum(r.weight for r in results if r.status == "negated") / total_weight for results in found_all]
+
+        def share(count: np.ndarray, of: np.ndarray) -> np.ndarray:
+            return np.divide(count, of, out=np.zeros(n), where=of > 0)
+
+        block[:, FEATURE_NAMES.index("coverage"):FEATURE_NAMES.index("exemplar_score") + 1] = np.column_stack([
+            coverage if question.concepts else np.full(n, -1.0),
+            negated,
+            share(n_content - in_prompt, n_content),
+            share(n_words - n_content, n_words),
+            np.log1p(n_content),
+            share(distinct, n_content),
+            share(on_topic, n_content),
+            exemplar_score,
+        ])
         peer_words, peer_word_support = _peer_similarities(_l2_rows(demoted), ref["words"])
         peer_chars, peer_char_support = _peer_similarities(chars, ref["chars"])
         lengths = block[:, FEATURE_NAMES.index("content_words")]
