@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from itertools import compress
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +23,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from .rubric import Concept, Question, Rubric
-from .text import NEGATIONS, STOPWORDS, match_tokens, rarest_words, sentence_spans, token_matches, tokenize
+from .text import NEGATIONS, STOPWORDS, match_tokens, rarest_words, sentence_spans, tokenize, word_matches
 
 FEATURE_NAMES = (
     "word_recall",       # weighted share of the model answer's words the answer uses (best model answer)
@@ -92,10 +94,10 @@ class _Prepared:
     derived strings. Lists rather than Token tuples: millions of tokens are made per run."""
 
     text: str
-    words: list[str]                # lowercase words, all tokens
-    starts: list[int]               # character offsets of the tokens in text
-    ends: list[int]
-    stems: list[str]                # corrected stems, all tokens
+    words: Sequence[str]            # lowercase words, all tokens
+    starts: Sequence[int]           # character offsets of the tokens in text
+    ends: Sequence[int]
+    stems: Sequence[str]            # corrected stems, all tokens
     content_positions: list[int]    # indexes into tokens of content words
     content: list[str]              # content stems, for the word vectorizer (see _word_terms)
     novel_text: str                 # content words not in the prompt, for the char vectorizer
@@ -165,24 +167,19 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
     def _prepare(self, question_id: str, text: str) -> _Prepared:
         vocab = self.vocabulary_
         pieces = vocab.pieces
-        words: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        stems: list[str] = []
-        content_positions: list[int] = []
         # One regex pass; everything else about a word (its tokens, corrected stems, content or
-        # not) is looked up once per distinct matched string.
-        for start, match in token_matches(text):
-            for offset, end, word, stem, is_content in pieces(match):
-                if is_content:
-                    content_positions.append(len(words))
-                words.append(word)
-                starts.append(start + offset)
-                ends.append(start + end)
-                stems.append(stem)
-        content = [stems[i] for i in content_positions]
+        # not) is looked up once per distinct matched string. Comprehensions and zip, not
+        # appends: this runs for millions of tokens.
+        tokens = [(m.start() + offset, m.start() + end, word, stem, is_content)
+                  for m in word_matches(text) for offset, end, word, stem, is_content in pieces[m.group()]]
+        if not tokens:
+            return _Prepared(text, (), (), (), (), [], [], "")
+        starts, ends, words, stems, is_content = zip(*tokens)
+        content_positions = list(compress(range(len(tokens)), is_content))
+        content = list(compress(stems, is_content))
         prompt_stems = vocab.prompt_stems.get(question_id, frozenset())
-        novel_text = " ".join(words[i] for i in content_positions if stems[i] not in prompt_stems)
+        novel_text = " ".join([word for word, stem, content_word in zip(words, stems, is_content)
+                               if content_word and stem not in prompt_stems])
         return _Prepared(text, words, starts, ends, stems, content_positions, content, novel_text)
 
     def _reference_matrices(self, question: Question):
@@ -550,16 +547,7 @@ class _RubricVocabulary:
                 for variant in _deletions(word):
                     self._deletions[variant].add(word)
         self._corrections: dict[str, str] = {}
-        self._pieces: dict[str, tuple[tuple[int, int, str, str, bool], ...]] = {}
-
-    def pieces(self, match: str) -> tuple[tuple[int, int, str, str, bool], ...]:
-        """The tokens of one matched string (see text.match_tokens) as (start, end, word,
-        corrected stem, is_content), offsets relative to the match; cached per distinct string."""
-        cached = self._pieces.get(match)
-        if cached is None:
-            cached = self._pieces[match] = tuple(
-                (t.start, t.end, t.word, self.correct(t.stem), t.is_content) for t in match_tokens(match))
-        return cached
+        self.pieces = _Pieces(self.correct)
 
     def correct(self, word_stem: str) -> str:
         """The rubric stem a misspelt stem stands for ("propoganda" -> "propaganda"), else itself."""
@@ -577,6 +565,20 @@ class _RubricVocabulary:
             best = matches[0]
         self._corrections[word_stem] = best
         return best
+
+
+class _Pieces(dict):
+    """matched string -> its tokens (see text.match_tokens) as (start, end, word, corrected stem,
+    is_content), offsets relative to the match; filled on first lookup of each distinct string."""
+
+    def __init__(self, correct):
+        super().__init__()
+        self._correct = correct
+
+    def __missing__(self, match: str) -> tuple[tuple[int, int, str, str, bool], ...]:
+        value = self[match] = tuple((t.start, t.end, t.word, self._correct(t.stem), t.is_content)
+                                    for t in match_tokens(match))
+        return value
 
 
 def _deletions(word: str) -> set[str]:

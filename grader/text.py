@@ -177,10 +177,10 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def token_matches(text: str):
-    """(start offset, matched string) of each word match in `text`; match_tokens splits a match
-    into tokens. For callers that cache per distinct match instead of building Tokens."""
-    return ((match.start(), match.group()) for match in _TOKEN_RE.finditer(text))
+def word_matches(text: str):
+    """The regex matches of the words of `text`, which match_tokens splits into tokens; for callers
+    that look tokens up per distinct matched string instead of building Tokens."""
+    return _TOKEN_RE.finditer(text)
 
 
 @lru_cache(maxsize=200_000)
