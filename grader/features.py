@@ -355,32 +355,43 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             possible[:, known] = counts[:, known] == needed[known]
 
         prompt_stems = self.vocabulary_.prompt_stems[question.id]
+        phrase_sets = [frozenset(phrase) for _, phrase in aliases]
+        # np.nonzero lists the candidates row by row: row r's are alias_ids[bounds[r]:bounds[r + 1]].
+        rows, alias_ids = np.nonzero(possible)
+        bounds = np.searchsorted(rows, np.arange(len(prepared) + 1)).tolist()
+        alias_ids = alias_ids.tolist()
         results: list[list[ConceptResult]] = []
         for row, p in enumerate(prepared):
-            candidates = np.flatnonzero(possible[row]).tolist()
-            by_concept: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+            candidates = alias_ids[bounds[row]:bounds[row + 1]]
+            if not candidates:
+                results.append([ConceptResult(c.label, c.weight, "missing", missing=c.missing)
+                                for c in question.concepts])
+                continue
+            by_concept: dict[int, list[tuple[tuple[str, ...], frozenset[str]]]] = defaultdict(list)
             for a in candidates:
-                by_concept[aliases[a][0]].append(aliases[a][1])
+                by_concept[aliases[a][0]].append((aliases[a][1], phrase_sets[a]))
             stem_positions: dict[str, list[int]] = defaultdict(list)
-            if candidates:
-                for k, s in enumerate(p.content):
-                    stem_positions[s].append(k)
-            results.append([self._match_concept(c, p, prompt_stems, stem_positions, by_concept.get(k, ()))
+            for k, s in enumerate(p.content):
+                stem_positions[s].append(k)
+            sentences: dict[tuple[int, int], set[str]] = {}   # per answer: novel stems of each sentence
+            results.append([self._match_concept(c, p, prompt_stems, stem_positions, by_concept.get(k, ()), sentences)
                             for k, c in enumerate(question.concepts)])
         return results
 
     def _match_concept(self, concept: Concept, p: _Prepared, prompt_stems: frozenset[str],
-                       stem_positions: dict[str, list[int]], phrases) -> ConceptResult:
-        """Best occurrence of the concept among the given aliases (in rubric order: the others
-        cannot match); stem_positions maps each content stem of the answer to its places among
-        the content words."""
+                       stem_positions: dict[str, list[int]], phrases,
+                       sentences: dict[tuple[int, int], set[str]]) -> ConceptResult:
+        """Best occurrence of the concept among the given (aliases, their stem sets), in rubric
+        order (the other aliases cannot match); stem_positions maps each content stem of the
+        answer to its places among the content words; `sentences` caches _occurrence_status's
+        per-sentence stems for the answer."""
         if not phrases:
             return ConceptResult(concept.label, concept.weight, "missing", missing=concept.missing)
         best: tuple[int, tuple[int, int], str] | None = None  # (rank, token span, status)
-        for phrase in phrases:
+        for phrase, phrase_set in phrases:
             for first, last in _find_phrase(phrase, stem_positions):
                 start_tok, end_tok = p.content_positions[first], p.content_positions[last]
-                status = self._occurrence_status(p, start_tok, end_tok, set(phrase), prompt_stems)
+                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, prompt_stems, sentences)
                 rank = _STATUS_RANK[status]
                 if best is None or rank > best[0]:
                     best = (rank, (start_tok, end_tok), status)
@@ -394,8 +405,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         span = (p.starts[start_tok], p.ends[end_tok])
         return ConceptResult(concept.label, concept.weight, status, _evidence(p, span), span, concept.missing)
 
-    def _occurrence_status(self, p: _Prepared, start_tok: int, end_tok: int, phrase: set[str],
-                           prompt_stems: frozenset[str]) -> str:
+    def _occurrence_status(self, p: _Prepared, start_tok: int, end_tok: int, phrase: frozenset[str],
+                           prompt_stems: frozenset[str], sentences: dict[tuple[int, int], set[str]]) -> str:
         lo, hi = _sentence_of(p, start_tok)
         words = p.words
         before = range(max(lo, start_tok - _NEGATION_WINDOW_BEFORE), start_tok)
@@ -403,8 +414,11 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         for i in [*before, *after]:
             if words[i] in NEGATIONS and not _negation_excused(words, p.stems, i, hi):
                 return "negated"
-        positions = p.content_positions[bisect_left(p.content_positions, lo):bisect_left(p.content_positions, hi)]
-        novel = {p.stems[i] for i in positions} - prompt_stems - phrase
+        beyond_prompt = sentences.get((lo, hi))
+        if beyond_prompt is None:
+            positions = p.content_positions[bisect_left(p.content_positions, lo):bisect_left(p.content_positions, hi)]
+            beyond_prompt = sentences[lo, hi] = {p.stems[i] for i in positions} - prompt_stems
+        novel = beyond_prompt - phrase
         if len(novel) >= 2:
             return "found"
         return "echo"
@@ -459,6 +473,10 @@ def _find_phrase(phrase: tuple[str, ...], stem_positions: dict[str, list[int]]):
     """Spans (first, last content index) where all of the phrase's stems occur close together."""
     if not phrase or any(s not in stem_positions for s in phrase):
         return
+    if len(phrase) == 1:   # most aliases are one word
+        for start in stem_positions[phrase[0]]:
+            yield start, start
+        return
     window = len(phrase) + 2
     for start in stem_positions[phrase[0]]:
         positions = [start]
@@ -493,10 +511,14 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
         self.ngram_range = ngram_range
 
     def fit(self, texts, y=None):
-        words = CountVectorizer(analyzer=str.split).fit(texts).get_feature_names_out()
+        # One pass over the texts: the word counts give both the words to learn n-grams from
+        # and, spread to n-grams, the document frequencies.
+        word_counts = CountVectorizer(analyzer=str.split, dtype=np.float32)
+        per_text = word_counts.fit_transform(texts)
+        words = word_counts.get_feature_names_out()
         self.ngrams_ = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range),
                                        dtype=np.float32).fit(words)
-        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(self._counts(texts))
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit((per_text @ self.ngrams_.transform(words)).tocsr())
         return self
 
     @property
