@@ -153,12 +153,10 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         prompts = [self._prepare(q.id, q.prompt) for q in self.rubric.questions]
         corpus = references + prompts + answers
         # Counted once: the TfidfVectorizer gets the vocabulary and idf of these counts (what
-        # TfidfVectorizer.fit computes). Indices sorted as CountVectorizer.transform sorts them.
-        counter = CountVectorizer(analyzer=_word_terms, dtype=np.float64)
-        word_counts = counter.fit_transform([p.content for p in corpus]).tocsr()
-        word_counts.sort_indices()
+        # TfidfVectorizer.fit computes).
+        vocabulary, word_counts = _count_word_terms([p.content for p in corpus])
         weighting = TfidfTransformer(sublinear_tf=True).fit(word_counts)
-        self.word_vectorizer_ = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, vocabulary=counter.vocabulary_)
+        self.word_vectorizer_ = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, vocabulary=vocabulary)
         self.word_vectorizer_.idf_ = weighting.idf_
         self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams)).fit([p.novel_text for p in corpus])
         self.references_ = {q.id: self._reference_matrices(q) for q in self.rubric.questions}
@@ -646,6 +644,32 @@ def _longest_run(positions: list[int]) -> int:
 def _word_terms(content: list[str]) -> list[str]:
     """Content stems and consecutive pairs of them: the word vectorizer's terms."""
     return content + [f"{a} {b}" for a, b in zip(content, content[1:])]
+
+
+def _count_word_terms(contents: list[list[str]]) -> tuple[dict[str, int], sp.csr_matrix]:
+    """The vocabulary (terms sorted, as CountVectorizer numbers them) and the term counts (float64,
+    sorted indices, as CountVectorizer.transform gives them) of the texts' _word_terms. Terms are
+    numbered with one dict lookup per stem and counted in numpy, instead of a Python dict update
+    per term per text."""
+    ids: dict[str, int] = {}
+    flat = np.fromiter((ids.setdefault(s, len(ids)) for content in contents for s in content),
+                       dtype=np.int64, count=sum(map(len, contents)))
+    if not len(flat):
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    n_stems = len(ids)
+    text_of = np.repeat(np.arange(len(contents)), [len(content) for content in contents])
+    in_text = text_of[1:] == text_of[:-1]          # consecutive stems of one text make a pair
+    pairs, pair_term = np.unique(flat[:-1][in_text] * n_stems + flat[1:][in_text], return_inverse=True)
+    stems = list(ids)
+    terms = stems + [f"{stems[code // n_stems]} {stems[code % n_stems]}" for code in pairs.tolist()]
+    column = np.empty(len(terms), dtype=np.int64)
+    column[sorted(range(len(terms)), key=terms.__getitem__)] = np.arange(len(terms))
+    rows = np.concatenate([text_of, text_of[1:][in_text]])
+    cols = column[np.concatenate([flat, n_stems + pair_term.ravel()])]
+    counts = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(contents), len(terms)))
+    counts.sum_duplicates()
+    counts.sort_indices()
+    return {term: int(col) for term, col in zip(terms, column.tolist())}, counts
 
 
 def _term_weights(vectorizer: TfidfVectorizer, prompt_stems: frozenset[str], prompt_weight: float) -> np.ndarray:
