@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from itertools import compress
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Sequence
 
 import numpy as np
@@ -90,8 +90,8 @@ class Analysis:
 
 @dataclass
 class _Prepared:
-    """One text after tokenising: its tokens as parallel lists (stems spelling-corrected) and
-    derived strings. Lists rather than Token tuples: millions of tokens are made per run."""
+    """One text after tokenising: its tokens as parallel sequences (stems spelling-corrected) and
+    derived strings. Columns rather than Token tuples: millions of tokens are made per run."""
 
     text: str
     words: Sequence[str]            # lowercase words, all tokens
