@@ -11,8 +11,11 @@ X is a sequence of (question_id, answer_text) pairs, e.g. a list of tuples or an
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import compress
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,7 +23,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from .rubric import Concept, Question, Rubric
-from .text import NEGATIONS, STOPWORDS, Token, joined_words, rarest_words, sentence_spans, tokenize
+from .text import NEGATIONS, STOPWORDS, match_tokens, rarest_words, sentence_spans, tokenize, word_matches
 
 FEATURE_NAMES = (
     "word_recall",       # weighted share of the model answer's words the answer uses (best model answer)
@@ -58,6 +61,7 @@ _NEGATION_WINDOW_BEFORE = 5
 _NEGATION_WINDOW_AFTER = 3
 _ECHO_CREDIT = 0.25   # a concept named only in a sentence that restates the question
 _MIN_FUZZY_LEN = 5
+_STATUS_RANK = {"found": 3, "echo": 2, "negated": 1}
 _EXEMPLAR_TEMPERATURE = 0.2   # exemplar_nearest: similarity 0.2 higher = e times the weight
 
 
@@ -97,15 +101,26 @@ class Analysis:
 
 @dataclass
 class _Prepared:
-    """One text after tokenising: its tokens (stems spelling-corrected) and derived strings."""
+    """One text after tokenising: its tokens as parallel sequences (stems spelling-corrected) and
+    derived strings. Columns rather than Token tuples: millions of tokens are made per run."""
 
     text: str
-    tokens: list[Token]
-    stems: list[str]                # corrected stems, all tokens
+    words: Sequence[str]            # lowercase words, all tokens
+    starts: Sequence[int]           # character offsets of the tokens in text
+    ends: Sequence[int]
+    stems: Sequence[str]            # corrected stems, all tokens
     content_positions: list[int]    # indexes into tokens of content words
     content: list[str]              # content stems, for the word vectorizer (see _word_terms)
     novel_text: str                 # content words not in the prompt, for the char vectorizer
-    sentences: list[tuple[int, int]]  # character spans of the sentences
+    _sentences: tuple[list[tuple[int, int]], list[int]] | None = field(default=None, repr=False)
+
+    def sentences(self) -> tuple[list[tuple[int, int]], list[int]]:
+        """Character spans of the sentences and their starts, computed on first use: only
+        answers with a concept match need them."""
+        if self._sentences is None:
+            spans = sentence_spans(self.text)
+            self._sentences = spans, [a for a, _ in spans]
+        return self._sentences
 
 
 class AnswerFeatures(TransformerMixin, BaseEstimator):
@@ -138,28 +153,44 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         pairs = _pairs(X)
         self.vocabulary_ = _RubricVocabulary(self.rubric)
         prepared = [self._prepare(qid, text) for qid, text in pairs]
-        self._fit_prepared(prepared)
-        return self._analyze_prepared(pairs, prepared)
+        word_counts = self._fit_prepared(prepared)
+        return self._analyze_prepared(pairs, prepared, word_counts)
 
-    def _fit_prepared(self, answers: list[_Prepared]) -> None:
+    def _fit_prepared(self, answers: list[_Prepared]) -> sp.csr_matrix:
+        """Fit the vectorizers on the rubric's texts and the answers; returns the answers' word
+        term counts, rows as the word vectorizer's transform counts them, so that analysing the
+        same answers needs no second pass over their terms."""
         references = [self._prepare(q.id, text) for q in self.rubric.questions for text in _references(q)]
         prompts = [self._prepare(q.id, q.prompt) for q in self.rubric.questions]
         corpus = references + prompts + answers
-        self.word_vectorizer_ = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, min_df=1)
-        self.word_vectorizer_.fit([p.content for p in corpus])
+        # Counted once: the TfidfVectorizer gets the vocabulary and idf of these counts (what
+        # TfidfVectorizer.fit computes).
+        vocabulary, word_counts = _count_word_terms([p.content for p in corpus])
+        weighting = TfidfTransformer(sublinear_tf=True).fit(word_counts)
+        self.word_vectorizer_ = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, vocabulary=vocabulary)
+        self.word_vectorizer_.idf_ = weighting.idf_
         self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams)).fit([p.novel_text for p in corpus])
         self.references_ = {q.id: self._reference_matrices(q) for q in self.rubric.questions}
         self.foreign_terms_ = _foreign_terms(self.word_vectorizer_, len(corpus), self.vocabulary_.course)
+        return word_counts[len(references) + len(prompts):]
 
     def _prepare(self, question_id: str, text: str) -> _Prepared:
         vocab = self.vocabulary_
-        tokens = tokenize(text)
-        stems = [vocab.correct(tok.stem) for tok in tokens]
-        content_positions = [i for i, tok in enumerate(tokens) if tok.is_content]
-        content = [stems[i] for i in content_positions]
+        pieces = vocab.pieces
+        # One regex pass; everything else about a word (its tokens, corrected stems, content or
+        # not) is looked up once per distinct matched string. Comprehensions and zip, not
+        # appends: this runs for millions of tokens.
+        tokens = [(m.start() + offset, m.start() + end, word, stem, is_content)
+                  for m in word_matches(text) for offset, end, word, stem, is_content in pieces[m.group()]]
+        if not tokens:
+            return _Prepared(text, (), (), (), (), [], [], "")
+        starts, ends, words, stems, is_content = zip(*tokens)
+        content_positions = list(compress(range(len(tokens)), is_content))
+        content = list(compress(stems, is_content))
         prompt_stems = vocab.prompt_stems.get(question_id, frozenset())
-        novel_text = " ".join(tokens[i].word for i in content_positions if stems[i] not in prompt_stems)
-        return _Prepared(text, tokens, stems, content_positions, content, novel_text, sentence_spans(text))
+        novel_text = " ".join([word for word, stem, content_word in zip(words, stems, is_content)
+                               if content_word and stem not in prompt_stems])
+        return _Prepared(text, words, starts, ends, stems, content_positions, content, novel_text)
 
     def _reference_matrices(self, question: Question):
         """Weighted model-answer vectors (and exemplars) for one question."""
@@ -196,7 +227,9 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         pairs = _pairs(X)
         return self._analyze_prepared(pairs, [self._prepare(qid, text) for qid, text in pairs])
 
-    def _analyze_prepared(self, pairs: list[tuple[str, str]], all_prepared: list[_Prepared]) -> Analysis:
+    def _analyze_prepared(self, pairs: list[tuple[str, str]], all_prepared: list[_Prepared],
+                          word_counts: sp.csr_matrix | None = None) -> Analysis:
+        """`word_counts`: the answers' word term counts when fitting already made them."""
         values = np.zeros((len(pairs), len(FEATURE_NAMES)))
         concepts: list[list[ConceptResult]] = [[] for _ in pairs]
         missing_terms: list[list[str]] = [[] for _ in pairs]
@@ -212,12 +245,23 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             if question is None:
                 raise KeyError(f"question {qid!r} is not in the rubric")
             prepared = [all_prepared[i] for i in rows]
-            block, found, vectors = self._question_features(question, prepared)
+            if word_counts is None:
+                words = self.word_vectorizer_.transform([p.content for p in prepared]).tocsr()
+            else:
+                # Weighted per question, as transform would: numpy's vectorised log can differ
+                # in the last bit with an element's position in the array.
+                weighting = TfidfTransformer(sublinear_tf=True)
+                weighting.idf_ = self.word_vectorizer_.idf_
+                words = weighting.transform(word_counts[rows]).tocsr()
+            # Not reused from fitting: the order of n-grams inside a row depends on the batch
+            # counted, and the float32 norms summed in that order would change in the last bit.
+            chars = self.char_vectorizer_.transform([p.novel_text for p in prepared])
+            block, found, demoted = self._question_features(question, prepared, words, chars)
             values[rows] = block
-            foreign[rows] = self._foreign_shares(vectors[0])
-            closest, margins = self._other_question_margins(question, *vectors[1:])
+            foreign[rows] = self._foreign_shares(words)
+            closest, margins = self._other_question_margins(question, demoted, chars)
             other_margins[rows, :2] = margins
-            unit_rows[qid] = _l2_rows(vectors[1])
+            unit_rows[qid] = _l2_rows(demoted)
             for i, other in zip(rows, closest):
                 other_questions[i] = other
             key_terms = self.references_[question.id]["key_terms"]
@@ -226,7 +270,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 used = set(p.stems)
                 missing_terms[i] = [word for term, word in key_terms if term not in used]
         other_margins[:, 2] = _peer_margins(by_question, unit_rows, other_questions)
-        words = [joined_words(p.tokens) for p in all_prepared]
+        words = [" ".join(p.words) for p in all_prepared]   # as text.joined_words
         runs = [_longest_run(p.content_positions) for p in all_prepared]
         return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs,
                         foreign_shares=foreign, other_questions=other_questions, other_margins=other_margins)
@@ -261,10 +305,12 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             margins[:] = np.nan   # a one-line definition cannot tell related questions apart
         return [others[k].id for k in closest], margins
 
-    def _question_features(self, question: Question, prepared: list[_Prepared]):
+    def _question_features(self, question: Question, prepared: list[_Prepared], words: sp.csr_matrix,
+                           chars: sp.csr_matrix):
+        """Feature rows and concept results of one question's answers, given their word and
+        character TF-IDF vectors."""
         ref = self.references_[question.id]
         n = len(prepared)
-        words = self.word_vectorizer_.transform([p.content for p in prepared]).tocsr()
         demoted = words.multiply(ref["demote"]).tocsr()
         # Cosine with the question's words demoted on the answer side but the norm of the
         # undemoted answer: restating the question cannot be normalised back up to full length.
@@ -273,7 +319,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         word_cos = np.asarray((demoted @ ref["words"].T).todense()) / norms[:, None]
         present = (words > 0).astype(np.float64)
         word_recall = np.asarray((present @ ref["recall"].T).todense())
-        chars = _l2_rows(self.char_vectorizer_.transform([p.novel_text for p in prepared]).tocsr())
+        chars = _l2_rows(chars.tocsr())
         char_cos = np.asarray((chars @ ref["chars"].T).todense())
         char_recall = np.asarray(((chars > 0).astype(np.float64) @ ref["char_recall"].T).todense())
 
@@ -286,33 +332,32 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         prompt_stems = self.vocabulary_.prompt_stems[question.id]
         topic = self.vocabulary_.topic_stems[question.id]
         block = np.zeros((n, len(FEATURE_NAMES)))
-        found_all = []
+        found_all = self._concept_results(question, prepared, words)
         total_weight = sum(c.weight for c in question.concepts) or 1.0
-        for row, p in enumerate(prepared):
-            content = p.content
-            n_content = len(content)
-            n_words = len(p.tokens)
-            stem_positions: dict[str, list[int]] = defaultdict(list)
-            for k, s in enumerate(content):
-                stem_positions[s].append(k)
-            results = [self._match_concept(c, p, prompt_stems, stem_positions) for c in question.concepts]
-            found_all.append(results)
-            coverage = sum(r.weight * r.credit for r in results) / total_weight
-            negated = sum(r.weight for r in results if r.status == "negated") / total_weight
-            block[row, :FEATURE_NAMES.index("exemplar_score") + 1] = (
-                word_recall[row].max(initial=0.0),
-                char_recall[row].max(initial=0.0),
-                word_cos[row].max(initial=0.0),
-                char_cos[row].max(initial=0.0),
-                coverage if question.concepts else -1.0,
-                negated,
-                sum(1 for s in content if s not in prompt_stems) / n_content if n_content else 0.0,
-                (n_words - n_content) / n_words if n_words else 0.0,
-                np.log1p(n_content),
-                len(set(content)) / n_content if n_content else 0.0,
-                sum(1 for s in content if s in topic) / n_content if n_content else 0.0,
-                exemplar_score[row],
-            )
+        for column, matrix in zip(FEATURE_NAMES, (word_recall, char_recall, word_cos, char_cos)):
+            block[:, FEATURE_NAMES.index(column)] = matrix.max(axis=1, initial=0.0)
+        # Per-answer counts in Python (set lookups over each answer's stems), the arithmetic in numpy.
+        n_content = np.array([len(p.content) for p in prepared], dtype=np.float64)
+        n_words = np.array([len(p.words) for p in prepared], dtype=np.float64)
+        in_prompt = np.array([sum(map(prompt_stems.__contains__, p.content)) for p in prepared], dtype=np.float64)
+        distinct = np.array([len(set(p.content)) for p in prepared], dtype=np.float64)
+        on_topic = np.array([sum(map(topic.__contains__, p.content)) for p in prepared], dtype=np.float64)
+        coverage = [sum(r.weight * r.credit for r in results) / total_weight for results in found_all]
+        negated = [sum(r.weight for r in results if r.status == "negated") / total_weight for results in found_all]
+
+        def share(count: np.ndarray, of: np.ndarray) -> np.ndarray:
+            return np.divide(count, of, out=np.zeros(n), where=of > 0)
+
+        block[:, FEATURE_NAMES.index("coverage"):FEATURE_NAMES.index("exemplar_score") + 1] = np.column_stack([
+            coverage if question.concepts else np.full(n, -1.0),
+            negated,
+            share(n_content - in_prompt, n_content),
+            share(n_words - n_content, n_words),
+            np.log1p(n_content),
+            share(distinct, n_content),
+            share(on_topic, n_content),
+            exemplar_score,
+        ])
         peer_words, peer_word_support = _peer_similarities(_l2_rows(demoted), ref["words"])
         peer_chars, peer_char_support = _peer_similarities(chars, ref["chars"])
         lengths = block[:, FEATURE_NAMES.index("content_words")]
@@ -329,19 +374,78 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             exemplar_nearest, recall - recall.mean(), peer_chars - peer_chars.mean(),
             np.full(n, float(len(question.exemplars))),
         ])
-        return block, found_all, (words, demoted, chars)
+        return block, found_all, demoted
 
     # -- concepts ------------------------------------------------------------------------------
+    def _concept_results(self, question: Question, prepared: list[_Prepared],
+                         words: sp.csr_matrix) -> list[list[ConceptResult]]:
+        """Each answer's result for each of the question's concepts; `words` holds the answers'
+        word vectors (a stem's unigram column is nonzero exactly where the answer has the stem).
+
+        An alias can only match where all of its stems occur, which one sparse product
+        (answers x stems @ stems x aliases) tells for the whole batch; the window, sentence and
+        negation checks then run only for those answers and aliases, not 8 concepts x n answers.
+        """
+        phrases = self.vocabulary_.phrase_stems
+        aliases = [(k, phrase) for k, c in enumerate(question.concepts) for phrase in phrases[c]]
+        columns = self.word_vectorizer_.vocabulary_
+        stems = sorted({s for _, phrase in aliases for s in phrase if s in columns})
+        index = {s: j for j, s in enumerate(stems)}
+        incidence = sp.lil_matrix((len(stems), len(aliases)))
+        needed = np.zeros(len(aliases))
+        possible = np.ones((len(prepared), len(aliases)), dtype=bool)
+        for a, (_, phrase) in enumerate(aliases):
+            # A stem outside the vocabulary may still be in an answer analyzed after fitting:
+            # such an alias is always checked.
+            if all(s in columns for s in phrase):
+                for s in set(phrase):
+                    incidence[index[s], a] = 1.0
+                needed[a] = len(set(phrase))
+        known = needed > 0
+        if stems:
+            present = (words[:, [columns[s] for s in stems]] > 0).astype(np.float64)
+            counts = (present @ incidence.tocsr()).toarray()
+            possible[:, known] = counts[:, known] == needed[known]
+
+        prompt_stems = self.vocabulary_.prompt_stems[question.id]
+        phrase_sets = [frozenset(phrase) for _, phrase in aliases]
+        # np.nonzero lists the candidates row by row: row r's are alias_ids[bounds[r]:bounds[r + 1]].
+        rows, alias_ids = np.nonzero(possible)
+        bounds = np.searchsorted(rows, np.arange(len(prepared) + 1)).tolist()
+        alias_ids = alias_ids.tolist()
+        results: list[list[ConceptResult]] = []
+        for row, p in enumerate(prepared):
+            candidates = alias_ids[bounds[row]:bounds[row + 1]]
+            if not candidates:
+                results.append([ConceptResult(c.label, c.weight, "missing", missing=c.missing)
+                                for c in question.concepts])
+                continue
+            by_concept: dict[int, list[tuple[tuple[str, ...], frozenset[str]]]] = defaultdict(list)
+            for a in candidates:
+                by_concept[aliases[a][0]].append((aliases[a][1], phrase_sets[a]))
+            stem_positions: dict[str, list[int]] = defaultdict(list)
+            for k, s in enumerate(p.content):
+                stem_positions[s].append(k)
+            sentences: dict[tuple[int, int], set[str]] = {}   # per answer: novel stems of each sentence
+            results.append([self._match_concept(c, p, prompt_stems, stem_positions, by_concept.get(k, ()), sentences)
+                            for k, c in enumerate(question.concepts)])
+        return results
+
     def _match_concept(self, concept: Concept, p: _Prepared, prompt_stems: frozenset[str],
-                       stem_positions: dict[str, list[int]]) -> ConceptResult:
-        """Best occurrence of the concept; stem_positions maps each content stem of the answer to
-        its places among the content words."""
+                       stem_positions: dict[str, list[int]], phrases,
+                       sentences: dict[tuple[int, int], set[str]]) -> ConceptResult:
+        """Best occurrence of the concept among the given (aliases, their stem sets), in rubric
+        order (the other aliases cannot match); stem_positions maps each content stem of the
+        answer to its places among the content words; `sentences` caches _occurrence_status's
+        per-sentence stems for the answer."""
+        if not phrases:
+            return ConceptResult(concept.label, concept.weight, "missing", missing=concept.missing)
         best: tuple[int, tuple[int, int], str] | None = None  # (rank, token span, status)
-        for phrase in self.vocabulary_.phrase_stems[concept]:
+        for phrase, phrase_set in phrases:
             for first, last in _find_phrase(phrase, stem_positions):
                 start_tok, end_tok = p.content_positions[first], p.content_positions[last]
-                status = self._occurrence_status(p, start_tok, end_tok, set(phrase), prompt_stems)
-                rank = {"found": 3, "echo": 2, "negated": 1}[status]
+                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, prompt_stems, sentences)
+                rank = _STATUS_RANK[status]
                 if best is None or rank > best[0]:
                     best = (rank, (start_tok, end_tok), status)
                 if rank == 3:
@@ -351,20 +455,23 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         if best is None:
             return ConceptResult(concept.label, concept.weight, "missing", missing=concept.missing)
         _, (start_tok, end_tok), status = best
-        span = (p.tokens[start_tok].start, p.tokens[end_tok].end)
+        span = (p.starts[start_tok], p.ends[end_tok])
         return ConceptResult(concept.label, concept.weight, status, _evidence(p, span), span, concept.missing)
 
-    def _occurrence_status(self, p: _Prepared, start_tok: int, end_tok: int, phrase: set[str],
-                           prompt_stems: frozenset[str]) -> str:
-        sentence = _sentence_of(p, start_tok)
-        lo, hi = sentence
-        words = [t.word for t in p.tokens]
+    def _occurrence_status(self, p: _Prepared, start_tok: int, end_tok: int, phrase: frozenset[str],
+                           prompt_stems: frozenset[str], sentences: dict[tuple[int, int], set[str]]) -> str:
+        lo, hi = _sentence_of(p, start_tok)
+        words = p.words
         before = range(max(lo, start_tok - _NEGATION_WINDOW_BEFORE), start_tok)
         after = range(end_tok + 1, min(hi, end_tok + 1 + _NEGATION_WINDOW_AFTER))
         for i in [*before, *after]:
             if words[i] in NEGATIONS and not _negation_excused(words, p.stems, i, hi):
                 return "negated"
-        novel = {p.stems[i] for i in p.content_positions if lo <= i < hi} - prompt_stems - phrase
+        beyond_prompt = sentences.get((lo, hi))
+        if beyond_prompt is None:
+            positions = p.content_positions[bisect_left(p.content_positions, lo):bisect_left(p.content_positions, hi)]
+            beyond_prompt = sentences[lo, hi] = {p.stems[i] for i in positions} - prompt_stems
+        novel = beyond_prompt - phrase
         if len(novel) >= 2:
             return "found"
         return "echo"
@@ -383,36 +490,45 @@ def _negation_excused(words: list[str], stems: list[str], i: int, hi: int) -> bo
     return False
 
 
+def _sentence_span(p: _Prepared, char: int) -> tuple[int, int]:
+    """Character span of the sentence holding the character (spans are sorted and disjoint)."""
+    spans, starts = p.sentences()
+    k = bisect_right(starts, char) - 1
+    if k >= 0 and char < spans[k][1]:
+        return spans[k]
+    return 0, len(p.text)
+
+
 def _sentence_of(p: _Prepared, token_index: int) -> tuple[int, int]:
-    """Token range [lo, hi) of the sentence holding the token."""
-    char = p.tokens[token_index].start
-    spans = p.sentences
-    lo_char, hi_char = next(((a, b) for a, b in spans if a <= char < b), (0, len(p.text)))
-    lo = next(i for i, t in enumerate(p.tokens) if t.start >= lo_char)
-    hi = next((i for i, t in enumerate(p.tokens) if t.start >= hi_char), len(p.tokens))
-    return lo, hi
+    """Token range [lo, hi) of the sentence holding the token (token starts are sorted)."""
+    lo_char, hi_char = _sentence_span(p, p.starts[token_index])
+    return bisect_left(p.starts, lo_char), bisect_left(p.starts, hi_char)
 
 
 def _evidence(p: _Prepared, span: tuple[int, int], max_words: int = 14) -> str:
     """The answer's own words around a match: its sentence, cut to about max_words words."""
     start, end = span
-    s_lo, s_hi = next(((a, b) for a, b in p.sentences if a <= start < b), (0, len(p.text)))
-    inside = [t for t in p.tokens if s_lo <= t.start < s_hi]
+    s_lo, s_hi = _sentence_span(p, start)
+    inside = range(bisect_left(p.starts, s_lo), bisect_left(p.starts, s_hi))   # token indexes
     if len(inside) <= max_words:
         return p.text[s_lo:s_hi].strip().rstrip(".;:,")
-    first = next(k for k, t in enumerate(inside) if t.start >= start)
-    last = next((k for k, t in enumerate(inside) if t.end >= end), first)
+    first = next(k for k, t in enumerate(inside) if p.starts[t] >= start)
+    last = next((k for k, t in enumerate(inside) if p.ends[t] >= end), first)
     pad = max(0, max_words - (last - first + 1))
     lo = max(0, first - pad // 2)
     hi = min(len(inside), lo + max(max_words, last - first + 1))
     lo = max(0, hi - max(max_words, last - first + 1))
-    text = p.text[inside[lo].start:inside[hi - 1].end]
+    text = p.text[p.starts[inside[lo]]:p.ends[inside[hi - 1]]]
     return ("..." if lo > 0 else "") + text + ("..." if hi < len(inside) else "")
 
 
 def _find_phrase(phrase: tuple[str, ...], stem_positions: dict[str, list[int]]):
     """Spans (first, last content index) where all of the phrase's stems occur close together."""
     if not phrase or any(s not in stem_positions for s in phrase):
+        return
+    if len(phrase) == 1:   # most aliases are one word
+        for start in stem_positions[phrase[0]]:
+            yield start, start
         return
     window = len(phrase) + 2
     for start in stem_positions[phrase[0]]:
@@ -480,10 +596,14 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
         self.ngram_range = ngram_range
 
     def fit(self, texts, y=None):
-        words = CountVectorizer(analyzer=str.split).fit(texts).get_feature_names_out()
+        # One pass over the texts: the word counts give both the words to learn n-grams from
+        # and, spread to n-grams, the document frequencies.
+        word_counts = CountVectorizer(analyzer=str.split, dtype=np.float32)
+        per_text = word_counts.fit_transform(texts)
+        words = word_counts.get_feature_names_out()
         self.ngrams_ = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range),
                                        dtype=np.float32).fit(words)
-        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(self._counts(texts))
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit((per_text @ self.ngrams_.transform(words)).tocsr())
         return self
 
     @property
@@ -536,6 +656,7 @@ class _RubricVocabulary:
                 for variant in _deletions(word):
                     self._deletions[variant].add(word)
         self._corrections: dict[str, str] = {}
+        self.pieces = _Pieces(self.correct)
 
     def correct(self, word_stem: str) -> str:
         """The rubric stem a misspelt stem stands for ("propoganda" -> "propaganda"), else itself."""
@@ -553,6 +674,20 @@ class _RubricVocabulary:
             best = matches[0]
         self._corrections[word_stem] = best
         return best
+
+
+class _Pieces(dict):
+    """matched string -> its tokens (see text.match_tokens) as (start, end, word, corrected stem,
+    is_content), offsets relative to the match; filled on first lookup of each distinct string."""
+
+    def __init__(self, correct):
+        super().__init__()
+        self._correct = correct
+
+    def __missing__(self, match: str) -> tuple[tuple[int, int, str, str, bool], ...]:
+        value = self[match] = tuple((t.start, t.end, t.word, self._correct(t.stem), t.is_content)
+                                    for t in match_tokens(match))
+        return value
 
 
 def _deletions(word: str) -> set[str]:
@@ -598,6 +733,32 @@ def _longest_run(positions: list[int]) -> int:
 def _word_terms(content: list[str]) -> list[str]:
     """Content stems and consecutive pairs of them: the word vectorizer's terms."""
     return content + [f"{a} {b}" for a, b in zip(content, content[1:])]
+
+
+def _count_word_terms(contents: list[list[str]]) -> tuple[dict[str, int], sp.csr_matrix]:
+    """The vocabulary (terms sorted, as CountVectorizer numbers them) and the term counts (float64,
+    sorted indices, as CountVectorizer.transform gives them) of the texts' _word_terms. Terms are
+    numbered with one dict lookup per stem and counted in numpy, instead of a Python dict update
+    per term per text."""
+    ids: dict[str, int] = {}
+    flat = np.fromiter((ids.setdefault(s, len(ids)) for content in contents for s in content),
+                       dtype=np.int64, count=sum(map(len, contents)))
+    if not len(flat):
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    n_stems = len(ids)
+    text_of = np.repeat(np.arange(len(contents)), [len(content) for content in contents])
+    in_text = text_of[1:] == text_of[:-1]          # consecutive stems of one text make a pair
+    pairs, pair_term = np.unique(flat[:-1][in_text] * n_stems + flat[1:][in_text], return_inverse=True)
+    stems = list(ids)
+    terms = stems + [f"{stems[code // n_stems]} {stems[code % n_stems]}" for code in pairs.tolist()]
+    column = np.empty(len(terms), dtype=np.int64)
+    column[sorted(range(len(terms)), key=terms.__getitem__)] = np.arange(len(terms))
+    rows = np.concatenate([text_of, text_of[1:][in_text]])
+    cols = column[np.concatenate([flat, n_stems + pair_term.ravel()])]
+    counts = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(contents), len(terms)))
+    counts.sum_duplicates()
+    counts.sort_indices()
+    return {term: int(col) for term, col in zip(terms, column.tolist())}, counts
 
 
 def _term_weights(vectorizer: TfidfVectorizer, prompt_stems: frozenset[str], prompt_weight: float) -> np.ndarray:

@@ -94,6 +94,10 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
                      for q in rubric.questions}
     comparisons = {q.id: subject_comparison(q) for q in rubric.questions}
     long_model_answers = {q.id: max(len(text.split()) for text in q.model_answers) >= 40 for q in rubric.questions}
+    # Python floats once for the whole batch, not one numpy scalar conversion per value.
+    feature_rows = analysis.values.tolist()
+    fraction_list = fractions.tolist()
+    confidence_list = confidences.tolist()
     results = []
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
@@ -106,17 +110,17 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
         if i in duplicates:
             other, similarity = duplicates[i]
             flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))
-        fraction = min(float(fractions[i]), learned_cap(rubric, flags))
-        confidence = float(confidences[i]) * (0.5 if flags else 1.0)
+        fraction = min(fraction_list[i], learned_cap(rubric, flags))
+        confidence = confidence_list[i] * (0.5 if flags else 1.0)
         results.append(GradedAnswer(
             student_id=answer.student_id, question_id=answer.question_id, answer=answer.text,
             source=answer.source, max_score=scale.max,
-            score=scale.snap(fraction * scale.max), raw_score=round(float(fractions[i]) * scale.max, 4),
+            score=scale.snap(fraction * scale.max), raw_score=round(fraction_list[i] * scale.max, 4),
             confidence=round(confidence, 3), needs_review=bool(flags) or confidence < REVIEW_CONFIDENCE,
             flags=flags,
             feedback=feedback_for(analysis.concepts[i], flags, analysis.missing_terms[i]),
             concepts=analysis.concepts[i],
-            features={name: round(float(v), 4) for name, v in zip(FEATURE_NAMES, analysis.values[i])},
+            features=dict(zip(FEATURE_NAMES, [round(v, 4) for v in feature_rows[i]])),
         ))
     return results
 

@@ -185,20 +185,33 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     append = tokens.append
     for match in _TOKEN_RE.finditer(text):
-        word = match.group().lower()
-        start, end = match.span()
-        if "'" in word:
-            if word.endswith("n't"):
-                head = _NEGATED_HEADS.get(word[:-3], word[:-3]) or "not"
-                append(Token(start, end - 3, head, stem(head), _is_content(head)))
-                append(Token(end - 3, end, "not", "not", False))
-                continue
-            word = word.split("'", 1)[0]  # possessive / contraction: "stakhanov's" -> "stakhanov"
-            end = start + len(word)
-            if not word:
-                continue
-        append(Token(start, end, word, stem(word), _is_content(word)))
+        start = match.start()
+        for piece in match_tokens(match.group()):
+            append(Token(start + piece.start, start + piece.end, piece.word, piece.stem, piece.is_content))
     return tokens
+
+
+def word_matches(text: str):
+    """The regex matches of the words of `text`, which match_tokens splits into tokens; for callers
+    that look tokens up per distinct matched string instead of building Tokens."""
+    return _TOKEN_RE.finditer(text)
+
+
+@lru_cache(maxsize=200_000)
+def match_tokens(match: str) -> tuple[Token, ...]:
+    """The tokens of one regex match, offsets relative to the match's start. A pure function of
+    the matched string, so it is computed once per distinct word (a few thousand in a big batch)."""
+    word = match.lower()
+    end = len(match)
+    if "'" in word:
+        if word.endswith("n't"):
+            head = _NEGATED_HEADS.get(word[:-3], word[:-3]) or "not"
+            return (Token(0, end - 3, head, stem(head), _is_content(head)), Token(end - 3, end, "not", "not", False))
+        word = word.split("'", 1)[0]  # possessive / contraction: "stakhanov's" -> "stakhanov"
+        end = len(word)
+        if not word:
+            return ()
+    return (Token(0, end, word, stem(word), _is_content(word)),)
 
 
 _NEGATED_HEADS = {"ca": "can", "wo": "will", "sha": "shall"}
