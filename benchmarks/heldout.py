@@ -19,7 +19,6 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 
 from grader.grading import grade
 from grader.answers import read_csv
