@@ -9,6 +9,7 @@ conservatively and always goes to the review queue.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,20 +200,29 @@ _VOWEL_RE = re.compile(r"[aeiouyAEIOUY]")
 _CONSONANT_RUN_RE = re.compile(r"[^\W\d_aeiouyAEIOUY]{5,}")
 
 
+_ASCII_LETTERS = string.ascii_letters.encode("ascii")
+_ASCII_VOWELS = b"aeiouyAEIOUY"
+
+
 def _looks_like_gibberish(text: str) -> bool:
     """Mostly symbols, too few or too many vowels, or many words with five consonants in a row."""
     stripped_length = len(text) - sum(text.count(ch) for ch in " \n\t")
     if stripped_length < 12:
         return False
-    letters = len(_LETTER_RE.findall(text))
+    if text.isascii():   # counted by bytes.translate in C: this runs for every answer
+        data = text.encode("ascii")
+        letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+        vowels = len(data) - len(data.translate(None, _ASCII_VOWELS))
+    else:
+        letters, vowels = len(_LETTER_RE.findall(text)), len(_VOWEL_RE.findall(text))
     if letters / stripped_length < 0.5:
         return True
     words = [w for w in text.split() if w.isalpha()]
     if len(words) < 3:
         return False
-    if not 0.2 <= len(_VOWEL_RE.findall(text)) / letters <= 0.65:
+    if not 0.2 <= vowels / letters <= 0.65:
         return True
-    consonant_runs = sum(1 for w in words if _CONSONANT_RUN_RE.search(w))
+    consonant_runs = sum(1 for w in words if _CONSONANT_RUN_RE.search(w)) if _CONSONANT_RUN_RE.search(text) else 0
     return consonant_runs / len(words) > 0.3
 
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .grading import GradedAnswer
+from .grading import GradedAnswer, paused_gc
 from .rubric import Rubric
 
 CSV_COLUMNS = ("student_id", "question_id", "score", "max_score", "confidence", "needs_review", "flags", "feedback", "source")
@@ -161,7 +161,8 @@ def write_outputs(results: list[GradedAnswer], rubric: Rubric, out: Path, progre
     from .report import write_report  # imported here: report.py imports this module
 
     written = [out / "grades.csv", out / "grades.json"]
-    write_grades_csv(results, written[0])
-    write_grades_json(results, rubric, written[1])
-    written += write_report(results, rubric, out, progress)
+    with paused_gc():
+        write_grades_csv(results, written[0])
+        write_grades_json(results, rubric, written[1])
+        written += write_report(results, rubric, out, progress)
     return written

@@ -153,3 +153,15 @@ def test_a_passage_copied_from_the_course_reading_counts_as_copying(rubric):
     passage = " ".join(rubric.sources[1].split(". ")[4:7])   # three sentences of the bundled essay on Freeze
     [codes] = flags_of(rubric, ("q2", passage))
     assert "copies_model_answer" in codes
+
+
+def test_near_duplicates_found_in_a_worker_process_are_the_same(rubric, monkeypatch):
+    import grader.grading
+
+    copied = GOOD["q2"].replace("even punishment", "punishment")
+    answers = [Answer("ana", "q2", GOOD["q2"], "a"), Answer("ben", "q2", copied, "b"), Answer("cat", "q2", GOOD["q2b"], "c")]
+    in_process = grade(rubric, answers)
+    monkeypatch.setattr(grader.grading, "BACKGROUND_MIN_ANSWERS", 1)
+    in_worker = grade(rubric, answers)
+    assert [r.flags for r in in_worker] == [r.flags for r in in_process]
+    assert any("near_duplicate" in r.flag_codes for r in in_worker)
