@@ -465,7 +465,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         before = range(max(lo, start_tok - _NEGATION_WINDOW_BEFORE), start_tok)
         after = range(end_tok + 1, min(hi, end_tok + 1 + _NEGATION_WINDOW_AFTER))
         for i in [*before, *after]:
-            if words[i] in NEGATIONS and not _negation_excused(words, p.stems, i, hi):
+            if words[i] in NEGATIONS and not _negation_excused(p, i, hi, start_tok):
                 return "negated"
         beyond_prompt = sentences.get((lo, hi))
         if beyond_prompt is None:
@@ -477,17 +477,27 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         return "echo"
 
 
-def _negation_excused(words: list[str], stems: list[str], i: int, hi: int) -> bool:
-    """'not only ... but', 'no longer', and failing a target ('could not meet') are not denials."""
+def _negation_excused(p: _Prepared, i: int, hi: int, concept_start: int) -> bool:
+    """Negations that deny nothing the concept says: 'not only ... but', 'no longer', failing a
+    target ('could not meet the quota'); a partial or comparative one ('not all workers', 'wasn't
+    what most people lived'); and one about who someone is, before the concept ('workers who
+    weren't Stakhanovites hated them')."""
+    words, stems = p.words, p.stems
     following = words[i + 1] if i + 1 < hi else ""
-    if words[i] == "not" and following in {"only", "just", "merely", "simply"}:
+    if words[i] == "not" and following in _PARTIAL_NEGATION:
         return True
     if words[i] == "no" and following in {"longer", "matter", "doubt"}:
         return True
     for j in range(i + 1, min(hi, i + 3)):
         if stems[j] in _FAILURE_VERBS:
             return True
-    return False
+    return (words[i] == "not" and i > 0 and words[i - 1] in _COPULAS and i + 1 < concept_start
+            and p.text[p.starts[i + 1]].isupper())
+
+
+_PARTIAL_NEGATION = frozenset({"only", "just", "merely", "simply", "what", "as", "how", "all", "always", "every",
+                               "everyone", "everybody", "entirely", "completely", "necessarily", "exactly", "quite"})
+_COPULAS = frozenset({"is", "was", "were", "are", "am", "be", "been", "being"})
 
 
 def _sentence_span(p: _Prepared, char: int) -> tuple[int, int]:

@@ -165,3 +165,18 @@ def test_near_duplicates_found_in_a_worker_process_are_the_same(rubric, monkeypa
     in_worker = grade(rubric, answers)
     assert [r.flags for r in in_worker] == [r.flags for r in in_process]
     assert any("near_duplicate" in r.flag_codes for r in in_worker)
+
+
+@pytest.mark.parametrize("text, label", [
+    ("Workers who weren't Stakhanovites often hated them, because their own norms went up.", "resentment among workers"),
+    ("The happy workers on the propaganda posters were not what most people lived.", "propaganda"),
+    ("Not all workers resented the Stakhanovites, but many did.", "resentment among workers"),
+])
+def test_who_someone_is_or_a_partial_negation_does_not_deny_the_concept(rubric, text, label):
+    [result] = grade_texts(rubric, ("q2", text))
+    assert {c.label: c.status for c in result.concepts}[label] != "negated"
+
+
+def test_a_denial_is_still_a_denial(rubric):
+    [result] = grade_texts(rubric, ("q2", "There was no propaganda, and the Stakhanovites were not rewarded at all."))
+    assert {c.label: c.status for c in result.concepts}["propaganda"] == "negated"
