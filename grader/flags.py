@@ -18,7 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .features import FEATURE_NAMES, ConceptResult
 from .rubric import Question
-from .text import tokenize
+from .text import joined_words, tokenize
 
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
@@ -66,17 +66,29 @@ class Flag:
         return {"code": self.code, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class QuestionChecks:
+    """What an answer's flags compare it with, built once per question (see question_checks)."""
+
+    copy_triples: frozenset[str] = frozenset()   # word triples of the model answers and the course reading
+    comparison: re.Pattern | None = None         # subject_comparison(question)
+    long_model_answers: bool = True              # 40 words or more: a close paraphrase of one is a copy
+
+
+def question_checks(question: Question, sources: tuple[str, ...] = ()) -> QuestionChecks:
+    """The QuestionChecks of a question; `sources` is the rubric's course reading."""
+    triples = [t for text in (*question.model_answers, *sources) for t in word_triples(joined_words(tokenize(text)))]
+    return QuestionChecks(frozenset(triples), subject_comparison(question),
+                          max(len(text.split()) for text in question.model_answers) >= 40)
+
+
 def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, words: str, content_run: int,
-                 model_triples: frozenset[str] = frozenset(), foreign_share: float = 0.0,
-                 comparison: re.Pattern | None = None, other_question: str = "",
-                 other_margins: tuple[float, ...] = (0.0, 0.0, float("nan")), long_model_answers: bool = True) -> list[Flag]:
+                 checks: QuestionChecks = QuestionChecks(), foreign_share: float = 0.0, other_question: str = "",
+                 other_margins: tuple[float, ...] = (0.0, 0.0, float("nan"))) -> list[Flag]:
     """Flags one answer earns from its own features. `words` is the answer's lowercase words joined
     by spaces (Analysis.words), `content_run` its longest run of consecutive content words
-    (Analysis.content_runs), `model_triples` the word triples of the question's model answers (see
-    word_triples; with the course reading's), to catch copied passages. `foreign_share`,
-    `other_question` and `other_margins` come from the Analysis too; `comparison` is the question's
-    subject_comparison pattern; `long_model_answers` says whether the model answers are long enough
-    (40 words) for a close paraphrase of one to be a copy."""
+    (Analysis.content_runs), `foreign_share`, `other_question` and `other_margins` its entries in
+    the Analysis too; `checks` is its question's QuestionChecks."""
     f = {name: values[i] for name, i in _COL.items()}
     n_content = int(round(np.expm1(f["content_words"])))
     n_words = len(text.split())
@@ -95,10 +107,10 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, w
     if n_content >= 3 and f["novelty"] < 0.2:
         flags.append(Flag("restates_question", "mostly the question's own words, with nothing added"))
     compared, personal = None, False
-    if comparison is not None and foreign_share >= FOREIGN_SHARE_PERSONAL:   # (the regexes only where they can matter)
+    if checks.comparison is not None and foreign_share >= FOREIGN_SHARE_PERSONAL:   # (the regexes only where they can matter)
         personal = len(_FIRST_PERSON_RE.findall(text)) >= 3
         if foreign_share >= (FOREIGN_SHARE_PERSONAL if personal else FOREIGN_SHARE_OFF_TOPIC):
-            compared = comparison.search(text)
+            compared = checks.comparison.search(text)
     if n_content >= 5 and f["topic_density"] < 0.12 and f["coverage"] <= 0.1 and f["word_recall"] < 0.06:
         flags.append(Flag("off_topic", "shares almost no vocabulary with the question, the model answers or the rubric"))
     elif n_content >= 8 and compared:
@@ -117,11 +129,11 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, w
                                          f"phrases such as {examples})"))
     if n_content >= 10 and f["unique_ratio"] < 0.4:
         flags.append(Flag("repetitive", f"repeats itself: {f['unique_ratio']:.0%} of its content words are distinct"))
-    copied = _copied_share(words, model_triples)
+    copied = _copied_share(words, checks.copy_triples)
     if copied >= 0.6 and n_words >= 12:
         flags.append(Flag("copies_model_answer", f"{copied:.0%} of its word sequences are copied from a model answer "
                                                  "or the course reading"))
-    elif f["char_cosine"] >= PARAPHRASE_CHAR_COSINE and n_words >= 12 and long_model_answers:
+    elif f["char_cosine"] >= PARAPHRASE_CHAR_COSINE and n_words >= 12 and checks.long_model_answers:
         # (only for model answers long enough to copy from: close to a one-line definition is just right)
         flags.append(Flag("copies_model_answer", f"a lightly reworded model answer ({f['char_cosine']:.0%} similar)"))
     negated = [c for c in concepts if c.status == "negated"]
@@ -384,11 +396,11 @@ def _rare_triples(word_strings: list[str]) -> sp.csr_matrix | None:
     return sp.csr_matrix((ones, (answer[rare], triple[rare])), shape=(len(word_strings), n_distinct))
 
 
-def _copied_share(words: str, model_triples: frozenset[str]) -> float:
+def _copied_share(words: str, copy_triples: frozenset[str]) -> float:
     triples = word_triples(words)
-    if not triples or not model_triples:
+    if not triples or not copy_triples:
         return 0.0
-    return sum(1 for t in triples if t in model_triples) / len(triples)
+    return sum(1 for t in triples if t in copy_triples) / len(triples)
 
 
 def word_triples(words: str) -> list[str]:

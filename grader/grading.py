@@ -17,10 +17,9 @@ import numpy as np
 from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
-from .flags import Flag, answer_flags, near_duplicates, subject_comparison, word_triples
+from .flags import Flag, answer_flags, near_duplicates, question_checks
 from .rubric import Rubric
 from .scorer import score_parts
-from .text import joined_words, tokenize
 
 REVIEW_CONFIDENCE = 0.5
 """Answers whose confidence is below this go to the review queue (`needs_review`)."""
@@ -118,21 +117,16 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
         pending = None
         duplicates = near_duplicates(*duplicate_args)
     confidences = _confidence(analysis.values, fractions, rubric, answers)
-    source_triples = [t for text in rubric.sources for t in word_triples(joined_words(tokenize(text)))]
-    model_triples = {q.id: frozenset([*source_triples, *(t for text in q.model_answers for t in word_triples(joined_words(tokenize(text))))])
-                     for q in rubric.questions}
-    comparisons = {q.id: subject_comparison(q) for q in rubric.questions}
-    long_model_answers = {q.id: max(len(text.split()) for text in q.model_answers) >= 40 for q in rubric.questions}
+    checks = {q.id: question_checks(q, rubric.sources) for q in rubric.questions}
     # Python floats once for the whole batch, not one numpy scalar conversion per value.
     feature_rows = analysis.values.tolist()
     fraction_list = fractions.tolist()
     confidence_list = confidences.tolist()
     foreign_shares, other_margins = analysis.foreign_shares.tolist(), analysis.other_margins.tolist()
     all_flags = [
-        answer_flags(analysis.values[i], analysis.concepts[i], answer.text, analysis.words[i],
-                     analysis.content_runs[i], model_triples[answer.question_id], foreign_share=foreign_shares[i],
-                     comparison=comparisons[answer.question_id], other_question=analysis.other_questions[i],
-                     other_margins=tuple(other_margins[i]), long_model_answers=long_model_answers[answer.question_id])
+        answer_flags(analysis.values[i], analysis.concepts[i], answer.text, analysis.words[i], analysis.content_runs[i],
+                     checks[answer.question_id], foreign_share=foreign_shares[i],
+                     other_question=analysis.other_questions[i], other_margins=tuple(other_margins[i]))
         for i, answer in enumerate(answers)
     ]
     if pending is not None:
