@@ -112,7 +112,8 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     if len(answers) >= BACKGROUND_MIN_ANSWERS:
         from joblib.externals.loky import get_reusable_executor
 
-        pending = get_reusable_executor(max_workers=1).submit(near_duplicates, *duplicate_args)
+        executor = get_reusable_executor(max_workers=1)
+        pending = executor.submit(near_duplicates, *duplicate_args)
     else:
         pending = None
         duplicates = near_duplicates(*duplicate_args)
@@ -131,6 +132,8 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     ]
     if pending is not None:
         duplicates = pending.result()
+        # Its worker and threads go: a batch is graded once, and writers may fork this process.
+        executor.shutdown(wait=True)
     results = []
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
