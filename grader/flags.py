@@ -285,6 +285,12 @@ def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list
     return result
 
 
+def near_duplicates_in_texts(question_ids: list[str], student_ids: list[str], texts: list[str]) -> dict[int, tuple[int, float]]:
+    """near_duplicates, making the word strings itself (as the features do): for a worker process
+    that starts before the features exist."""
+    return near_duplicates(question_ids, student_ids, texts, [joined_words(tokenize(text)) for text in texts])
+
+
 _MIN_DUPLICATE_WORDS = 5
 _PAIR_BLOCK = 20_000
 _ONE_CODE_VOCABULARY = 2 ** 21   # (2**21)**3 = 2**63

@@ -17,7 +17,7 @@ import numpy as np
 from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
-from .flags import Flag, answer_flags, near_duplicates, question_checks
+from .flags import Flag, answer_flags, near_duplicates, near_duplicates_in_texts, question_checks
 from .rubric import Rubric
 from .scorer import score_parts
 
@@ -98,6 +98,15 @@ def paused_gc() -> Iterator[None]:
 
 
 def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAnswer]:
+    # Near-duplicates need only the texts: on a big batch a worker process (the second core) looks
+    # for them while this one computes the features, scores, flags and explains.
+    identities = ([a.question_id for a in answers], [a.student_id for a in answers], [a.text for a in answers])
+    pending = None
+    if len(answers) >= BACKGROUND_MIN_ANSWERS:
+        from joblib.externals.loky import get_reusable_executor
+
+        executor = get_reusable_executor(max_workers=1)
+        pending = executor.submit(near_duplicates_in_texts, *identities)
     X = [(a.question_id, a.text) for a in answers]
     analysis = AnswerFeatures(rubric).fit_analyze(X)
     from .tuning import learned_cap, scorer_for   # the tuned model when the rubric has a [model]
@@ -105,18 +114,8 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     if scorer is None:
         scorer = scorer_for(rubric, analysis.values)
     fractions = np.clip(scorer.predict(analysis.values), 0.0, 1.0)
-    # Near-duplicates need only the texts: on a big batch they are found in a worker process (the
-    # second core) while this one scores, flags and explains.
-    duplicate_args = ([a.question_id for a in answers], [a.student_id for a in answers], [a.text for a in answers],
-                      analysis.words)
-    if len(answers) >= BACKGROUND_MIN_ANSWERS:
-        from joblib.externals.loky import get_reusable_executor
-
-        executor = get_reusable_executor(max_workers=1)
-        pending = executor.submit(near_duplicates, *duplicate_args)
-    else:
-        pending = None
-        duplicates = near_duplicates(*duplicate_args)
+    if pending is None:
+        duplicates = near_duplicates(*identities, analysis.words)
     confidences = _confidence(analysis.values, fractions, rubric, answers)
     checks = {q.id: question_checks(q, rubric.sources) for q in rubric.questions}
     # Python floats once for the whole batch, not one numpy scalar conversion per value.
