@@ -171,6 +171,15 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         self.word_vectorizer_.idf_ = weighting.idf_
         self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams)).fit([p.novel_text for p in corpus])
         self.references_ = {q.id: self._reference_matrices(q) for q in self.rubric.questions}
+        # Every question's model answers in one matrix, rows grouped by question: one product per
+        # batch of answers gives their similarity to each question's (see _other_question_margins).
+        ids = [q.id for q in self.rubric.questions]
+        sizes = [self.references_[qid]["words"].shape[0] for qid in ids]
+        self.all_references_ = {
+            "ids": ids, "starts": np.cumsum([0, *sizes[:-1]]),
+            "words": sp.vstack([self.references_[qid]["words"] for qid in ids]).tocsr(),
+            "chars": sp.vstack([self.references_[qid]["chars"] for qid in ids]).tocsr(),
+        }
         self.foreign_terms_ = _foreign_terms(self.word_vectorizer_, len(corpus), self.vocabulary_.course)
         return word_counts[len(references) + len(prompts):]
 
@@ -288,22 +297,21 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         `words` has the answer's own question's words demoted, as for word_cosine: an answer that
         repeats its prompt must not look closer to another question whose model answer uses them."""
         n = words.shape[0]
-        others = [q for q in self.rubric.questions if q.id != question.id]
-        if not others:
+        everything = self.all_references_
+        if len(everything["ids"]) < 2:
             return [""] * n, np.zeros((n, 2))
-        unit = _l2_rows(words)
-
-        def best(q: Question, vectors: sp.csr_matrix, kind: str) -> np.ndarray:
-            return np.asarray((vectors @ self.references_[q.id][kind].T).todense()).max(axis=1, initial=0.0)
-
-        word_sims = np.column_stack([best(q, unit, "words") for q in others])
+        own = everything["ids"].index(question.id)
+        # Best model answer per question: the max over each question's group of columns.
+        word_sims = np.maximum.reduceat((_l2_rows(words) @ everything["words"].T).toarray(), everything["starts"], axis=1)
+        char_sims = np.maximum.reduceat((chars @ everything["chars"].T).toarray(), everything["starts"], axis=1)
+        own_word, own_char = word_sims[:, own].copy(), char_sims[:, own].copy()
+        word_sims[:, own] = -np.inf
         closest = word_sims.argmax(axis=1)
-        char_sims = np.column_stack([best(q, chars, "chars") for q in others])[np.arange(n), closest]
-        margins = np.column_stack([word_sims[np.arange(n), closest] - best(question, unit, "words"),
-                                   char_sims - best(question, chars, "chars")])
+        rows = np.arange(n)
+        margins = np.column_stack([word_sims[rows, closest] - own_word, char_sims[rows, closest] - own_char])
         if self.references_[question.id]["content_words"] < MIN_REFERENCE_WORDS:
             margins[:] = np.nan   # a one-line definition cannot tell related questions apart
-        return [others[k].id for k in closest], margins
+        return [everything["ids"][k] for k in closest], margins
 
     def _question_features(self, question: Question, prepared: list[_Prepared], words: sp.csr_matrix,
                            chars: sp.csr_matrix):
