@@ -149,6 +149,11 @@ def normalize(text: str) -> str:
     """Canonical form of an answer: NFKC, straight quotes, plain dashes, tidy whitespace."""
     if _is_tidy_ascii(text):   # most answers and every id: 3 calls per answer read
         return text
+    return normalize_fully(text)
+
+
+def normalize_fully(text: str) -> str:
+    """normalize() without its shortcut for text that is already tidy ASCII."""
     text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL_RE.sub(" ", text)

@@ -1,19 +1,8 @@
 """normalize()'s shortcut for tidy ASCII text returns exactly what the full normalization returns."""
 
 import random
-import unicodedata
 
-from grader.text import _BLANK_LINES_RE, _CONTROL_RE, _PUNCT_MAP, _SPACES_RE, normalize
-
-
-def _full_normalize(text: str) -> str:
-    # The normalization without the shortcut, as written before it was added.
-    text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL_RE.sub(" ", text)
-    lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
-    text = "\n".join(lines).strip()
-    return _BLANK_LINES_RE.sub("\n\n", text)
+from grader.text import normalize, normalize_fully as _full_normalize
 
 
 def test_normalize_matches_the_full_normalization_on_random_text():
