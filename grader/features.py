@@ -170,7 +170,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         self.word_vectorizer_ = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, vocabulary=vocabulary)
         self.word_vectorizer_.idf_ = weighting.idf_
         self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams)).fit([p.novel_text for p in corpus])
-        self.references_ = {q.id: self._reference_matrices(q) for q in self.rubric.questions}
+        unigram = _unigram_mask(self.word_vectorizer_)
+        self.references_ = {q.id: self._reference_matrices(q, unigram) for q in self.rubric.questions}
         # Every question's model answers in one matrix, rows grouped by question: one product per
         # batch of answers gives their similarity to each question's (see _other_question_margins).
         ids = [q.id for q in self.rubric.questions]
@@ -180,7 +181,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             "words": sp.vstack([self.references_[qid]["words"] for qid in ids]).tocsr(),
             "chars": sp.vstack([self.references_[qid]["chars"] for qid in ids]).tocsr(),
         }
-        self.foreign_terms_ = _foreign_terms(self.word_vectorizer_, len(corpus), self.vocabulary_.course)
+        self.foreign_terms_ = _foreign_terms(self.word_vectorizer_, unigram, len(corpus), self.vocabulary_.course)
         return word_counts[len(references) + len(prompts):]
 
     def _prepare(self, question_id: str, text: str) -> _Prepared:
@@ -201,7 +202,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                                if content_word and stem not in prompt_stems])
         return _Prepared(text, words, starts, ends, stems, content_positions, content, novel_text)
 
-    def _reference_matrices(self, question: Question):
+    def _reference_matrices(self, question: Question, unigram: np.ndarray):
         """Weighted model-answer vectors (and exemplars) for one question."""
         prompt_stems = self.vocabulary_.prompt_stems[question.id]
         texts = list(question.model_answers)
@@ -210,7 +211,6 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         demote = _term_weights(self.word_vectorizer_, prompt_stems, self.prompt_weight)
         words = _l2_rows(words.multiply(demote).tocsr())
         chars = _l2_rows(self.char_vectorizer_.transform([p.novel_text for p in prepared]).tocsr())
-        unigram = _unigram_mask(self.word_vectorizer_)
         columns = self.word_vectorizer_.vocabulary_
         idf = self.word_vectorizer_.idf_.astype(np.float64)
         recall_weights = (words > 0).multiply(idf * demote * unigram).tocsr()
@@ -574,22 +574,32 @@ def _peer_margins(by_question: dict[str, list[int]], unit_rows: dict[str, sp.csr
     n = sum(len(rows) for rows in by_question.values())
     margins = np.full(n, np.nan)
     totals = {qid: np.asarray(unit.sum(axis=0)).ravel() for qid, unit in unit_rows.items()}
+    closest = np.array(other_questions, dtype=object)
     for qid, rows in by_question.items():
-        unit, total = unit_rows[qid], totals[qid]
         if len(rows) < MIN_PEERS + 1:
             continue
-        to_total = np.asarray(unit @ total).ravel()
-        own = np.asarray(unit.multiply(unit).sum(axis=1)).ravel()
-        others_norm = np.sqrt(np.clip(total @ total - 2 * to_total + own, 1e-12, None))
-        own_sim = (to_total - own) / others_norm
-        for other in {other_questions[i] for i in rows} - {""}:
+        unit, rows = unit_rows[qid], np.asarray(rows)
+        _, _, dot_others, others_norm = _leave_one_out(unit)
+        own_sim = dot_others / np.maximum(others_norm, 1e-6)
+        for other in set(closest[rows]) - {""}:
             if len(by_question.get(other, ())) < MIN_PEERS:
                 continue
-            picked = np.array([k for k, i in enumerate(rows) if other_questions[i] == other])
+            picked = np.flatnonzero(closest[rows] == other)
             other_total = totals[other]
             other_sim = np.asarray(unit[picked] @ other_total).ravel() / max(np.linalg.norm(other_total), 1e-12)
-            margins[np.asarray(rows)[picked]] = other_sim - own_sim[picked]
+            margins[rows[picked]] = other_sim - own_sim[picked]
     return margins
+
+
+def _leave_one_out(vectors: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For the rows v_i of `vectors`: |v_i|^2, the sum of all rows, v_i . (sum of the other rows) and
+    |sum of the other rows|. The others' sum is total - v_i, so no answers x answers matrix (33,000
+    squared for a big question) is ever formed: only matrix-vector products."""
+    own = np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel()
+    total = np.asarray(vectors.sum(axis=0)).ravel()
+    to_total = np.asarray(vectors @ total).ravel()
+    others_norm = np.sqrt(np.clip(total @ total - 2 * to_total + own, 0.0, None))
+    return own, total, to_total - own, others_norm
 
 
 def _weighted_neighbours(sims: np.ndarray, scores: np.ndarray, k: int = 5) -> np.ndarray:
@@ -788,12 +798,12 @@ def _term_weights(vectorizer: TfidfVectorizer, prompt_stems: frozenset[str], pro
     return weights
 
 
-def _foreign_terms(vectorizer: TfidfVectorizer, n_documents: int, known: frozenset[str]) -> dict[str, np.ndarray]:
-    """Column masks of the word vectorizer: single stems ("unigram"), and single stems that no
+def _foreign_terms(vectorizer: TfidfVectorizer, unigram: np.ndarray, n_documents: int,
+                   known: frozenset[str]) -> dict[str, np.ndarray]:
+    """Column masks of the word vectorizer: single stems (`unigram`, from _unigram_mask), and single stems that no
     rubric text uses and fewer than three documents of the batch contain ("foreign": the answer's
     own and at most one other). Words that other students use too are not foreign: peers stand in
     for the everyday vocabulary of the topic that the rubric does not list."""
-    unigram = _unigram_mask(vectorizer)
     # TfidfVectorizer keeps idf = ln((1 + n) / (1 + df)) + 1 (smooth_idf), not df: invert it.
     df = np.rint((1 + n_documents) / np.exp(vectorizer.idf_.astype(np.float64) - 1) - 1)
     foreign = unigram * (df < 3)
@@ -840,11 +850,7 @@ def _peer_similarities(vectors: sp.csr_matrix, model: sp.csr_matrix) -> tuple[np
         return to_model.copy(), to_model.copy()
     # Never form the answers x answers similarity matrix (33,000 squared for a big question):
     # every quantity below is a row sum or a product with it, i.e. a matrix-vector product.
-    own = np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel()
-    total = np.asarray(vectors.sum(axis=0)).ravel()
-    # Others' sum for answer i is total - v_i: dot products and norms without forming it.
-    dot_others = np.asarray(vectors @ total).ravel() - own
-    others_norm = np.sqrt(np.clip(total @ total - 2 * np.asarray(vectors @ total).ravel() + own, 0.0, None))
+    own, total, dot_others, others_norm = _leave_one_out(vectors)
     has_others = others_norm > 1e-12
     safe = np.where(has_others, others_norm, 1.0)
     model_others = np.where(has_others, (direction @ total - to_model) / safe, 0.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .features import ConceptResult
 from .flags import Flag
+from .text import quotable
 
 MAX_QUOTED = 3
 MAX_MISSING = 2
@@ -67,15 +68,10 @@ def _quoted(concepts: list[ConceptResult]) -> list[str]:
     seen: set[str] = set()
     items = []
     for concept in concepts:
-        evidence = _clip(concept.evidence)
+        evidence = quotable(concept.evidence, 90)
         items.append(concept.label if evidence in seen else f'{concept.label} ("{evidence}")')
         seen.add(evidence)
     return items
-
-
-def _clip(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split()).replace('"', "'")
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def _join(items: list[str]) -> str:

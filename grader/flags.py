@@ -17,8 +17,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .features import FEATURE_NAMES, ConceptResult
-from .rubric import Question
-from .text import joined_words, tokenize
+from .rubric import Question, Rubric
+from .text import joined_words, quotable, tokenize
 
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
@@ -68,18 +68,23 @@ class Flag:
 
 @dataclass(frozen=True)
 class QuestionChecks:
-    """What an answer's flags compare it with, built once per question (see question_checks)."""
+    """What an answer's flags compare it with, built once per question (see rubric_checks)."""
 
     copy_triples: frozenset[str] = frozenset()   # word triples of the model answers and the course reading
     comparison: re.Pattern | None = None         # subject_comparison(question)
     long_model_answers: bool = True              # 40 words or more: a close paraphrase of one is a copy
 
 
-def question_checks(question: Question, sources: tuple[str, ...] = ()) -> QuestionChecks:
-    """The QuestionChecks of a question; `sources` is the rubric's course reading."""
-    triples = [t for text in (*question.model_answers, *sources) for t in word_triples(joined_words(tokenize(text)))]
-    return QuestionChecks(frozenset(triples), subject_comparison(question),
-                          max(len(text.split()) for text in question.model_answers) >= 40)
+def rubric_checks(rubric: Rubric) -> dict[str, QuestionChecks]:
+    """The QuestionChecks of each question of the rubric, by question id."""
+    source_triples = _triples_of(rubric.sources)
+    return {q.id: QuestionChecks(source_triples | _triples_of(q.model_answers), subject_comparison(q),
+                                 max(len(text.split()) for text in q.model_answers) >= 40)
+            for q in rubric.questions}
+
+
+def _triples_of(texts) -> frozenset[str]:
+    return frozenset(t for text in texts for t in word_triples(joined_words(tokenize(text))))
 
 
 def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, words: str, content_run: int,
@@ -117,7 +122,7 @@ def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, w
         story = "a personal story" if personal else "mostly about something else"
         flags.append(Flag("off_topic", f"{story} ({foreign_share:.0%} of its words are foreign to the question and to "
                                        f"the class) that brings in the subject only as a comparison: "
-                                       f"\"{_clip(compared.group())}\""))
+                                       f"\"{quotable(compared.group(), 60)}\""))
     if other_question and _closer_to_other_question(other_margins):
         flags.append(Flag("wrong_question", f"reads as an answer to {other_question}: it is closer to that question's "
                                             "model answers than to this one's"))
@@ -189,11 +194,6 @@ def subject_comparison(question: Question) -> re.Pattern | None:
         rf"(?:(?:\b(?:{lead})\s+|^|[.!?;:]\s+)like|\b(?:{comparative}))\s+(?:[\w'-]+\s+){{0,3}}?{subject_re}"
         rf"|\blike\s+(?:the\s+|in\s+)?{subject_re}",
         re.IGNORECASE)
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _closer_to_other_question(margins: tuple[float, ...]) -> bool:

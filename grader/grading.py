@@ -17,7 +17,7 @@ import numpy as np
 from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
-from .flags import Flag, answer_flags, near_duplicates, near_duplicates_in_texts, question_checks
+from .flags import Flag, answer_flags, near_duplicates, near_duplicates_in_texts, rubric_checks
 from .rubric import Rubric
 from .scorer import score_parts
 
@@ -117,7 +117,7 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     if pending is None:
         duplicates = near_duplicates(*identities, analysis.words)
     confidences = _confidence(analysis.values, fractions, rubric, answers)
-    checks = {q.id: question_checks(q, rubric.sources) for q in rubric.questions}
+    checks = rubric_checks(rubric)
     # Python floats once for the whole batch, not one numpy scalar conversion per value.
     feature_rows = analysis.values.tolist()
     fraction_list = fractions.tolist()

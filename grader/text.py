@@ -248,6 +248,13 @@ def rarest_words(texts, exclude: frozenset[str] | set[str], rarity, limit: int) 
     return [(s, words[s]) for s in ranked[:limit]]
 
 
+def quotable(text: str, limit: int) -> str:
+    """Text to quote inside double quotes: one line, its own double quotes made single, cut to
+    `limit` characters with "..."."""
+    text = " ".join(text.split()).replace('"', "'")
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the content words of `text`, in order (function words and negations dropped)."""
     return [tok.stem for tok in tokenize(text) if tok.is_content]
