@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from .rubric import Concept, Question, Rubric
+from .parallel import split_map
 from .text import NEGATIONS, STOPWORDS, match_tokens, rarest_words, sentence_spans, tokenize, word_matches
 
 FEATURE_NAMES = (
@@ -62,6 +63,7 @@ _NEGATION_WINDOW_AFTER = 3
 _ECHO_CREDIT = 0.25   # a concept named only in a sentence that restates the question
 _MIN_FUZZY_LEN = 5
 _STATUS_RANK = {"found": 3, "echo": 2, "negated": 1}
+_CREDIT = {"found": 1.0, "echo": _ECHO_CREDIT}   # of a concept's weight, by status
 _EXEMPLAR_TEMPERATURE = 0.2   # exemplar_nearest: similarity 0.2 higher = e times the weight
 
 
@@ -78,7 +80,12 @@ class ConceptResult:
 
     @property
     def credit(self) -> float:
-        return {"found": 1.0, "echo": _ECHO_CREDIT}.get(self.status, 0.0)
+        return _CREDIT.get(self.status, 0.0)
+
+    def __reduce__(self):
+        # Pickled as the tuple of its fields: a big batch's results cross between processes, and
+        # this loads several times faster than the default (a dict of attributes per object).
+        return ConceptResult, (self.label, self.weight, self.status, self.evidence, self.span, self.missing)
 
 
 @dataclass
@@ -240,8 +247,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                           word_counts: sp.csr_matrix | None = None) -> Analysis:
         """`word_counts`: the answers' word term counts when fitting already made them."""
         values = np.zeros((len(pairs), len(FEATURE_NAMES)))
-        concepts: list[list[ConceptResult]] = [[] for _ in pairs]
-        missing_terms: list[list[str]] = [[] for _ in pairs]
+        matchers: dict[str, _ConceptMatcher] = {}
+        concept_candidates: list[list[int]] = [[] for _ in pairs]
         foreign = np.zeros(len(pairs))
         other_questions = [""] * len(pairs)
         other_margins = np.zeros((len(pairs), 3))
@@ -265,28 +272,50 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             # Not reused from fitting: the order of n-grams inside a row depends on the batch
             # counted, and the float32 norms summed in that order would change in the last bit.
             chars = self.char_vectorizer_.transform([p.novel_text for p in prepared])
-            block, found, demoted = self._question_features(question, prepared, words, chars)
+            block, demoted = self._question_features(question, prepared, words, chars)
             values[rows] = block
+            matchers[qid] = _ConceptMatcher(question, self.vocabulary_.phrase_stems,
+                                            self.vocabulary_.prompt_stems[qid], self.word_vectorizer_.vocabulary_)
+            for i, candidates in zip(rows, matchers[qid].candidates(words)):
+                concept_candidates[i] = candidates
             foreign[rows] = self._foreign_shares(words)
             closest, margins = self._other_question_margins(question, demoted, chars)
             other_margins[rows, :2] = margins
             unit_rows[qid] = _l2_rows(demoted)
             for i, other in zip(rows, closest):
                 other_questions[i] = other
-            key_terms = self.references_[question.id]["key_terms"]
-            for i, result, p in zip(rows, found, prepared):
-                concepts[i] = result
-                used = set(p.stems)
-                missing_terms[i] = [word for term, word in key_terms if term not in used]
         other_margins[:, 2] = _peer_margins(by_question, unit_rows, other_questions)
-        words = [" ".join(p.words) for p in all_prepared]   # as text.joined_words
-        runs = [_longest_run(p.content_positions) for p in all_prepared]
+
+        # What is left reads each answer's words in Python, one answer at a time: on a big batch
+        # a forked process takes half of the answers.
+        total_weights = {q.id: sum(c.weight for c in q.concepts) or 1.0 for q in self.rubric.questions}
+
+        def per_answer(start: int, stop: int) -> list:
+            rows = []
+            for i in range(start, stop):
+                qid, p = pairs[i][0], all_prepared[i]
+                found = matchers[qid].results(p, concept_candidates[i])
+                used = set(p.stems)
+                rows.append((found,
+                             sum(r.weight * r.credit for r in found) / total_weights[qid],
+                             sum(r.weight for r in found if r.status == "negated") / total_weights[qid],
+                             [word for term, word in self.references_[qid]["key_terms"] if term not in used],
+                             " ".join(p.words),   # as text.joined_words
+                             _longest_run(p.content_positions)))
+            return rows
+
+        concepts, coverage, negated, missing_terms, words, runs = map(list, zip(*split_map(per_answer, len(pairs))))
+        values[:, FEATURE_NAMES.index("coverage")] = coverage
+        values[:, FEATURE_NAMES.index("negated")] = negated
+        for qid, rows in by_question.items():
+            if not self.rubric.question(qid).concepts:
+                values[rows, FEATURE_NAMES.index("coverage")] = -1.0
         return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs,
                         foreign_shares=foreign, other_questions=other_questions, other_margins=other_margins)
 
     def _foreign_shares(self, words: sp.csr_matrix) -> np.ndarray:
         """Share of each answer's distinct content stems that are foreign terms (see _foreign_terms)."""
-        present = (words > 0).astype(np.float64)
+        present = _present(words)
         stems = np.asarray(present @ self.foreign_terms_["unigram"]).ravel()
         foreign = np.asarray(present @ self.foreign_terms_["foreign"]).ravel()
         return np.divide(foreign, stems, out=np.zeros_like(foreign), where=stems > 0)
@@ -315,8 +344,9 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
 
     def _question_features(self, question: Question, prepared: list[_Prepared], words: sp.csr_matrix,
                            chars: sp.csr_matrix):
-        """Feature rows and concept results of one question's answers, given their word and
-        character TF-IDF vectors."""
+        """Feature rows of one question's answers, given their word and character TF-IDF vectors
+        (but coverage and negated: concepts are matched afterwards, see _ConceptMatcher), and their
+        word vectors with the question's words demoted."""
         ref = self.references_[question.id]
         n = len(prepared)
         demoted = words.multiply(ref["demote"]).tocsr()
@@ -325,11 +355,11 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         norms = np.sqrt(np.asarray(words.multiply(words).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         word_cos = np.asarray((demoted @ ref["words"].T).todense()) / norms[:, None]
-        present = (words > 0).astype(np.float64)
+        present = _present(words)
         word_recall = np.asarray((present @ ref["recall"].T).todense())
         chars = _l2_rows(chars.tocsr())
         char_cos = np.asarray((chars @ ref["chars"].T).todense())
-        char_recall = np.asarray(((chars > 0).astype(np.float64) @ ref["char_recall"].T).todense())
+        char_recall = np.asarray((_present(chars) @ ref["char_recall"].T).todense())
 
         exemplar_score = np.full(n, -1.0)
         if ref["exemplars"] is not None:
@@ -340,8 +370,6 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         prompt_stems = self.vocabulary_.prompt_stems[question.id]
         topic = self.vocabulary_.topic_stems[question.id]
         block = np.zeros((n, len(FEATURE_NAMES)))
-        found_all = self._concept_results(question, prepared, words)
-        total_weight = sum(c.weight for c in question.concepts) or 1.0
         for column, matrix in zip(FEATURE_NAMES, (word_recall, char_recall, word_cos, char_cos)):
             block[:, FEATURE_NAMES.index(column)] = matrix.max(axis=1, initial=0.0)
         # Per-answer counts in Python (set lookups over each answer's stems), the arithmetic in numpy.
@@ -350,15 +378,11 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         in_prompt = np.array([sum(map(prompt_stems.__contains__, p.content)) for p in prepared], dtype=np.float64)
         distinct = np.array([len(set(p.content)) for p in prepared], dtype=np.float64)
         on_topic = np.array([sum(map(topic.__contains__, p.content)) for p in prepared], dtype=np.float64)
-        coverage = [sum(r.weight * r.credit for r in results) / total_weight for results in found_all]
-        negated = [sum(r.weight for r in results if r.status == "negated") / total_weight for results in found_all]
 
         def share(count: np.ndarray, of: np.ndarray) -> np.ndarray:
             return np.divide(count, of, out=np.zeros(n), where=of > 0)
 
-        block[:, FEATURE_NAMES.index("coverage"):FEATURE_NAMES.index("exemplar_score") + 1] = np.column_stack([
-            coverage if question.concepts else np.full(n, -1.0),
-            negated,
+        block[:, FEATURE_NAMES.index("novelty"):FEATURE_NAMES.index("exemplar_score") + 1] = np.column_stack([
             share(n_content - in_prompt, n_content),
             share(n_words - n_content, n_words),
             np.log1p(n_content),
@@ -382,27 +406,36 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             exemplar_nearest, recall - recall.mean(), peer_chars - peer_chars.mean(),
             np.full(n, float(len(question.exemplars))),
         ])
-        return block, found_all, demoted
+        return block, demoted
 
-    # -- concepts ------------------------------------------------------------------------------
-    def _concept_results(self, question: Question, prepared: list[_Prepared],
-                         words: sp.csr_matrix) -> list[list[ConceptResult]]:
-        """Each answer's result for each of the question's concepts; `words` holds the answers'
-        word vectors (a stem's unigram column is nonzero exactly where the answer has the stem).
 
-        An alias can only match where all of its stems occur, which one sparse product
-        (answers x stems @ stems x aliases) tells for the whole batch; the window, sentence and
-        negation checks then run only for those answers and aliases, not 8 concepts x n answers.
-        """
-        phrases = self.vocabulary_.phrase_stems
-        aliases = [(k, phrase) for k, c in enumerate(question.concepts) for phrase in phrases[c]]
-        columns = self.word_vectorizer_.vocabulary_
-        stems = sorted({s for _, phrase in aliases for s in phrase if s in columns})
+class _ConceptMatcher:
+    """Finds one question's concepts in its answers.
+
+    An alias can only match where all of its stems occur, which one sparse product
+    (answers x stems @ stems x aliases) tells for a whole batch (`candidates`); the window,
+    sentence and negation checks then run only for those answers and aliases (`results`), not
+    8 concepts x n answers.
+    """
+
+    def __init__(self, question: Question, phrase_stems: dict[Concept, list[tuple[str, ...]]],
+                 prompt_stems: frozenset[str], columns: dict[str, int]):
+        self.concepts = question.concepts
+        self.prompt_stems = prompt_stems
+        self.columns = columns   # the word vectorizer's vocabulary
+        self.aliases = [(k, phrase) for k, c in enumerate(question.concepts) for phrase in phrase_stems[c]]
+        self.phrase_sets = [frozenset(phrase) for _, phrase in self.aliases]
+
+    def candidates(self, words: sp.csr_matrix) -> list[list[int]]:
+        """For each answer (rows of `words`, its word vectors: a stem's unigram column is nonzero
+        exactly where the answer has the stem), the aliases that may match it."""
+        columns = self.columns
+        stems = sorted({s for _, phrase in self.aliases for s in phrase if s in columns})
         index = {s: j for j, s in enumerate(stems)}
-        incidence = sp.lil_matrix((len(stems), len(aliases)))
-        needed = np.zeros(len(aliases))
-        possible = np.ones((len(prepared), len(aliases)), dtype=bool)
-        for a, (_, phrase) in enumerate(aliases):
+        incidence = sp.lil_matrix((len(stems), len(self.aliases)))
+        needed = np.zeros(len(self.aliases))
+        possible = np.ones((words.shape[0], len(self.aliases)), dtype=bool)
+        for a, (_, phrase) in enumerate(self.aliases):
             # A stem outside the vocabulary may still be in an answer analyzed after fitting:
             # such an alias is always checked.
             if all(s in columns for s in phrase):
@@ -414,33 +447,27 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             present = (words[:, [columns[s] for s in stems]] > 0).astype(np.float64)
             counts = (present @ incidence.tocsr()).toarray()
             possible[:, known] = counts[:, known] == needed[known]
-
-        prompt_stems = self.vocabulary_.prompt_stems[question.id]
-        phrase_sets = [frozenset(phrase) for _, phrase in aliases]
         # np.nonzero lists the candidates row by row: row r's are alias_ids[bounds[r]:bounds[r + 1]].
         rows, alias_ids = np.nonzero(possible)
-        bounds = np.searchsorted(rows, np.arange(len(prepared) + 1)).tolist()
+        bounds = np.searchsorted(rows, np.arange(words.shape[0] + 1)).tolist()
         alias_ids = alias_ids.tolist()
-        results: list[list[ConceptResult]] = []
-        for row, p in enumerate(prepared):
-            candidates = alias_ids[bounds[row]:bounds[row + 1]]
-            if not candidates:
-                results.append([ConceptResult(c.label, c.weight, "missing", missing=c.missing)
-                                for c in question.concepts])
-                continue
-            by_concept: dict[int, list[tuple[tuple[str, ...], frozenset[str]]]] = defaultdict(list)
-            for a in candidates:
-                by_concept[aliases[a][0]].append((aliases[a][1], phrase_sets[a]))
-            stem_positions: dict[str, list[int]] = defaultdict(list)
-            for k, s in enumerate(p.content):
-                stem_positions[s].append(k)
-            sentences: dict[tuple[int, int], set[str]] = {}   # per answer: novel stems of each sentence
-            results.append([self._match_concept(c, p, prompt_stems, stem_positions, by_concept.get(k, ()), sentences)
-                            for k, c in enumerate(question.concepts)])
-        return results
+        return [alias_ids[bounds[r]:bounds[r + 1]] for r in range(words.shape[0])]
 
-    def _match_concept(self, concept: Concept, p: _Prepared, prompt_stems: frozenset[str],
-                       stem_positions: dict[str, list[int]], phrases,
+    def results(self, p: _Prepared, candidates: list[int]) -> list[ConceptResult]:
+        """The answer's result for each of the question's concepts, given its candidate aliases."""
+        if not candidates:
+            return [ConceptResult(c.label, c.weight, "missing", missing=c.missing) for c in self.concepts]
+        by_concept: dict[int, list[tuple[tuple[str, ...], frozenset[str]]]] = defaultdict(list)
+        for a in candidates:
+            by_concept[self.aliases[a][0]].append((self.aliases[a][1], self.phrase_sets[a]))
+        stem_positions: dict[str, list[int]] = defaultdict(list)
+        for k, s in enumerate(p.content):
+            stem_positions[s].append(k)
+        sentences: dict[tuple[int, int], set[str]] = {}   # per answer: novel stems of each sentence
+        return [self._match_concept(c, p, stem_positions, by_concept.get(k, ()), sentences)
+                for k, c in enumerate(self.concepts)]
+
+    def _match_concept(self, concept: Concept, p: _Prepared, stem_positions: dict[str, list[int]], phrases,
                        sentences: dict[tuple[int, int], set[str]]) -> ConceptResult:
         """Best occurrence of the concept among the given (aliases, their stem sets), in rubric
         order (the other aliases cannot match); stem_positions maps each content stem of the
@@ -452,7 +479,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         for phrase, phrase_set in phrases:
             for first, last in _find_phrase(phrase, stem_positions):
                 start_tok, end_tok = p.content_positions[first], p.content_positions[last]
-                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, prompt_stems, sentences)
+                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, sentences)
                 rank = _STATUS_RANK[status]
                 if best is None or rank > best[0]:
                     best = (rank, (start_tok, end_tok), status)
@@ -467,7 +494,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         return ConceptResult(concept.label, concept.weight, status, _evidence(p, span), span, concept.missing)
 
     def _occurrence_status(self, p: _Prepared, start_tok: int, end_tok: int, phrase: frozenset[str],
-                           prompt_stems: frozenset[str], sentences: dict[tuple[int, int], set[str]]) -> str:
+                           sentences: dict[tuple[int, int], set[str]]) -> str:
         lo, hi = _sentence_of(p, start_tok)
         words = p.words
         before = range(max(lo, start_tok - _NEGATION_WINDOW_BEFORE), start_tok)
@@ -478,7 +505,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         beyond_prompt = sentences.get((lo, hi))
         if beyond_prompt is None:
             positions = p.content_positions[bisect_left(p.content_positions, lo):bisect_left(p.content_positions, hi)]
-            beyond_prompt = sentences[lo, hi] = {p.stems[i] for i in positions} - prompt_stems
+            beyond_prompt = sentences[lo, hi] = {p.stems[i] for i in positions} - self.prompt_stems
         novel = beyond_prompt - phrase
         if len(novel) >= 2:
             return "found"
@@ -818,6 +845,14 @@ def _unigram_mask(vectorizer: TfidfVectorizer) -> np.ndarray:
         if " " not in term:
             mask[column] = 1.0
     return mask
+
+
+def _present(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """1.0 where the CSR matrix holds a positive value, else 0: (matrix > 0).astype(float), without
+    scipy's general comparison (which costs a second at 100,000 answers x character n-grams)."""
+    present = matrix.copy()
+    present.data = (present.data > 0).astype(np.float64)
+    return present
 
 
 def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:

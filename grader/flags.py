@@ -84,7 +84,7 @@ def rubric_checks(rubric: Rubric) -> dict[str, QuestionChecks]:
 
 
 def _triples_of(texts) -> frozenset[str]:
-    return frozenset(t for text in texts for t in word_triples(joined_words(tokenize(text))))
+    return frozenset(t for text in texts for t in word_triples(joined_words(text)))
 
 
 def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, words: str, content_run: int,
@@ -288,7 +288,7 @@ def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list
 def near_duplicates_in_texts(question_ids: list[str], student_ids: list[str], texts: list[str]) -> dict[int, tuple[int, float]]:
     """near_duplicates, making the word strings itself (as the features do): for a worker process
     that starts before the features exist."""
-    return near_duplicates(question_ids, student_ids, texts, [joined_words(tokenize(text)) for text in texts])
+    return near_duplicates(question_ids, student_ids, texts, [joined_words(text) for text in texts])
 
 
 _MIN_DUPLICATE_WORDS = 5

@@ -18,13 +18,12 @@ from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
 from .flags import Flag, answer_flags, near_duplicates, near_duplicates_in_texts, rubric_checks
+from .parallel import Forked, can_fork, split_map
 from .rubric import Rubric
 from .scorer import score_parts
 
 REVIEW_CONFIDENCE = 0.5
 """Answers whose confidence is below this go to the review queue (`needs_review`)."""
-BACKGROUND_MIN_ANSWERS = 5_000
-"""From this many answers, near-duplicates are searched in a worker process alongside the rest."""
 
 _PROBLEM_REASONS = {
     "unreadable": "could not be read",
@@ -75,11 +74,11 @@ def grade(rubric: Rubric, answers: list[Answer], scorer=None) -> list[GradedAnsw
                                        feedback=[f"Not graded: {reason}."]))
         else:
             gradable.append(answer)
-    if gradable:
-        with paused_gc():
-            graded.extend(_grade_batch(rubric, gradable, scorer))
     order = {q.id: i for i, q in enumerate(rubric.questions)}
-    graded.sort(key=lambda g: (g.student_id, order.get(g.question_id, len(order)), g.question_id, g.source))
+    with paused_gc():   # the sort too: its 100,000 keys would set off full collections
+        if gradable:
+            graded.extend(_grade_batch(rubric, gradable, scorer))
+        graded.sort(key=lambda g: (g.student_id, order.get(g.question_id, len(order)), g.question_id, g.source))
     return graded
 
 
@@ -98,15 +97,10 @@ def paused_gc() -> Iterator[None]:
 
 
 def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAnswer]:
-    # Near-duplicates need only the texts: on a big batch a worker process (the second core) looks
-    # for them while this one computes the features, scores, flags and explains.
+    # Near-duplicates need only the texts: on a big batch a forked process (the second core)
+    # looks for them while this one computes the features and scores.
     identities = ([a.question_id for a in answers], [a.student_id for a in answers], [a.text for a in answers])
-    pending = None
-    if len(answers) >= BACKGROUND_MIN_ANSWERS:
-        from joblib.externals.loky import get_reusable_executor
-
-        executor = get_reusable_executor(max_workers=1)
-        pending = executor.submit(near_duplicates_in_texts, *identities)
+    pending = Forked(near_duplicates_in_texts, *identities) if can_fork(len(answers)) else None
     X = [(a.question_id, a.text) for a in answers]
     analysis = AnswerFeatures(rubric).fit_analyze(X)
     from .tuning import learned_cap, scorer_for   # the tuned model when the rubric has a [model]
@@ -114,32 +108,35 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     if scorer is None:
         scorer = scorer_for(rubric, analysis.values)
     fractions = np.clip(scorer.predict(analysis.values), 0.0, 1.0)
-    if pending is None:
-        duplicates = near_duplicates(*identities, analysis.words)
+    duplicates = pending.result() if pending is not None else near_duplicates(*identities, analysis.words)
     confidences = _confidence(analysis.values, fractions, rubric, answers)
     checks = rubric_checks(rubric)
-    # Python floats once for the whole batch, not one numpy scalar conversion per value.
-    feature_rows = analysis.values.tolist()
+    foreign_shares, other_margins = analysis.foreign_shares.tolist(), analysis.other_margins.tolist()
+
+    def flags_and_feedback(start: int, stop: int) -> list[tuple[list[Flag], list[str]]]:
+        # Per answer in Python (regexes and word triples over its text): split across processes.
+        rows = []
+        for i in range(start, stop):
+            answer = answers[i]
+            flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text, analysis.words[i],
+                                 analysis.content_runs[i], checks[answer.question_id], foreign_share=foreign_shares[i],
+                                 other_question=analysis.other_questions[i], other_margins=tuple(other_margins[i]))
+            if i in duplicates:
+                other, similarity = duplicates[i]
+                flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))
+            rows.append((flags, feedback_for(analysis.concepts[i], flags, analysis.missing_terms[i])))
+        return rows
+
+    explained = split_map(flags_and_feedback, len(answers))
+    # Python floats once for the whole batch, not one numpy scalar conversion per value; rounded
+    # in numpy (round(v, 4) for each of 2 million values took a second).
+    feature_rows = np.round(analysis.values, 4).tolist()
     fraction_list = fractions.tolist()
     confidence_list = confidences.tolist()
-    foreign_shares, other_margins = analysis.foreign_shares.tolist(), analysis.other_margins.tolist()
-    all_flags = [
-        answer_flags(analysis.values[i], analysis.concepts[i], answer.text, analysis.words[i], analysis.content_runs[i],
-                     checks[answer.question_id], foreign_share=foreign_shares[i],
-                     other_question=analysis.other_questions[i], other_margins=tuple(other_margins[i]))
-        for i, answer in enumerate(answers)
-    ]
-    if pending is not None:
-        duplicates = pending.result()
-        # Its worker and threads go: a batch is graded once, and writers may fork this process.
-        executor.shutdown(wait=True)
     results = []
     for i, answer in enumerate(answers):
         scale = rubric.scale_for(answer.question_id)
-        flags = all_flags[i]
-        if i in duplicates:
-            other, similarity = duplicates[i]
-            flags.append(Flag("near_duplicate", f"{similarity:.0%} similar to the answer of student {answers[other].student_id}"))
+        flags, feedback = explained[i]
         fraction = min(fraction_list[i], learned_cap(rubric, flags))
         confidence = confidence_list[i] * (0.5 if flags else 1.0)
         results.append(GradedAnswer(
@@ -147,10 +144,8 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
             source=answer.source, max_score=scale.max,
             score=scale.snap(fraction * scale.max), raw_score=round(fraction_list[i] * scale.max, 4),
             confidence=round(confidence, 3), needs_review=bool(flags) or confidence < REVIEW_CONFIDENCE,
-            flags=flags,
-            feedback=feedback_for(analysis.concepts[i], flags, analysis.missing_terms[i]),
-            concepts=analysis.concepts[i],
-            features=dict(zip(FEATURE_NAMES, [round(v, 4) for v in feature_rows[i]])),
+            flags=flags, feedback=feedback, concepts=analysis.concepts[i],
+            features=dict(zip(FEATURE_NAMES, feature_rows[i])),
         ))
     return results
 

@@ -227,10 +227,16 @@ def _is_content(word: str) -> bool:
     return word not in STOPWORDS and word not in NEGATIONS
 
 
-def joined_words(tokens: list[Token]) -> str:
-    """The tokens' lowercase words joined by single spaces: the form answers are compared in for
-    copying (word triples, exact duplicates)."""
-    return " ".join(token.word for token in tokens)
+def joined_words(text: str) -> str:
+    """The lowercase words of `text` (its tokens' words) joined by single spaces: the form answers
+    are compared in for copying (word triples, exact duplicates). Made from the regex's matched
+    strings without building tokens: near-duplicate search needs nothing else."""
+    return " ".join([word for match in _TOKEN_RE.findall(text) for word in _match_words(match)])
+
+
+@lru_cache(maxsize=200_000)
+def _match_words(match: str) -> tuple[str, ...]:
+    return tuple(token.word for token in match_tokens(match))
 
 
 def rarest_words(texts, exclude: frozenset[str] | set[str], rarity, limit: int) -> list[tuple[str, str]]:

@@ -12,13 +12,13 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from .grading import GradedAnswer, paused_gc
+from .parallel import Forked, can_fork
 from .rubric import Rubric
 
 CSV_COLUMNS = ("student_id", "question_id", "score", "max_score", "confidence", "needs_review", "flags", "feedback", "source")
@@ -152,11 +152,6 @@ def write_grades_json(results: list[GradedAnswer], rubric: Rubric, path: Path) -
         handle.write("\n]}\n")
 
 
-PARALLEL_WRITE_MIN_ANSWERS = 5_000
-"""From this many answers (on Linux, without a progress bar), the report is written by a forked
-process while this one writes grades.csv and grades.json."""
-
-
 def write_outputs(results: list[GradedAnswer], rubric: Rubric, out: Path, progress=None) -> list[Path]:
     """Write every output of a grading run into `out`; returns the paths written.
 
@@ -168,44 +163,10 @@ def write_outputs(results: list[GradedAnswer], rubric: Rubric, out: Path, progre
 
     written = [out / "grades.csv", out / "grades.json"]
     with paused_gc():
-        report = None
-        if len(results) >= PARALLEL_WRITE_MIN_ANSWERS and progress is None and sys.platform.startswith("linux"):
-            report = _ForkedCall(write_report, results, rubric, out)
+        # A big batch's report is written by a forked process while this one writes the grades
+        # (not with a progress bar: only one process can draw it).
+        report = Forked(write_report, results, rubric, out) if progress is None and can_fork(len(results)) else None
         write_grades_csv(results, written[0])
         write_grades_json(results, rubric, written[1])
         written += report.result() if report is not None else write_report(results, rubric, out, progress)
     return written
-
-
-class _ForkedCall:
-    """function(*args) in a forked copy of this process, which shares the results in memory instead
-    of receiving a pickled copy; result() waits and returns what it returned or raises what it
-    raised. Only for a process without other threads (fork copies just the calling thread)."""
-
-    def __init__(self, function, *args):
-        import multiprocessing
-
-        self._receive, send = multiprocessing.Pipe(duplex=False)
-        self._process = multiprocessing.get_context("fork").Process(
-            target=_call_and_send, args=(send, function, args), daemon=True)
-        self._process.start()
-        send.close()
-
-    def result(self):
-        try:
-            outcome, value = self._receive.recv()
-        except EOFError:
-            outcome, value = "raised", OutputError("the process writing the report stopped before it finished; run again")
-        self._process.join()
-        if outcome == "raised":
-            raise value
-        return value
-
-
-def _call_and_send(send, function, args) -> None:
-    try:
-        outcome = ("returned", function(*args))
-    except BaseException as exc:   # every outcome goes back to the parent, which raises it there
-        outcome = ("raised", exc)
-    send.send(outcome)
-    send.close()

@@ -5,6 +5,7 @@ import sys
 import pytest
 from conftest import SAMPLES
 
+import grader.parallel
 import grader.report
 import grader.writers
 from grader.answers import read_answers
@@ -27,7 +28,7 @@ def test_report_written_by_a_forked_process_is_the_same(rubric, results, tmp_pat
     here, forked = tmp_path / "here", tmp_path / "forked"
     here.mkdir(), forked.mkdir()
     written_here = write_outputs(results, rubric, here)
-    monkeypatch.setattr(grader.writers, "PARALLEL_WRITE_MIN_ANSWERS", 1)
+    monkeypatch.setattr(grader.parallel, "MIN_ITEMS", 1)
     written_forked = write_outputs(results, rubric, forked)
     assert [p.relative_to(forked) for p in written_forked] == [p.relative_to(here) for p in written_here]
     same, other = files_of(here), files_of(forked)
@@ -41,7 +42,7 @@ def test_an_error_in_the_forked_writer_is_raised_here(rubric, results, tmp_path,
     def fail(*args, **kwargs):
         raise OutputError(f"{tmp_path}: disk full; free some space")
 
-    monkeypatch.setattr(grader.writers, "PARALLEL_WRITE_MIN_ANSWERS", 1)
+    monkeypatch.setattr(grader.parallel, "MIN_ITEMS", 1)
     monkeypatch.setattr(grader.report, "write_report", fail)
     with pytest.raises(OutputError, match="disk full"):
         write_outputs(results, rubric, tmp_path)
