@@ -67,7 +67,7 @@ _CREDIT = {"found": 1.0, "echo": _ECHO_CREDIT}   # of a concept's weight, by sta
 _EXEMPLAR_TEMPERATURE = 0.2   # exemplar_nearest: similarity 0.2 higher = e times the weight
 
 
-@dataclass
+@dataclass(slots=True)
 class ConceptResult:
     """What the grader found for one rubric concept in one answer."""
 
@@ -106,7 +106,7 @@ class Analysis:
     other_margins: np.ndarray | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Prepared:
     """One text after tokenising: its tokens as parallel sequences (stems spelling-corrected) and
     derived strings. Columns rather than Token tuples: millions of tokens are made per run."""
@@ -160,13 +160,13 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         pairs = _pairs(X)
         self.vocabulary_ = _RubricVocabulary(self.rubric)
         prepared = [self._prepare(qid, text) for qid, text in pairs]
-        word_counts = self._fit_prepared(prepared)
-        return self._analyze_prepared(pairs, prepared, word_counts)
+        counts = self._fit_prepared(prepared)
+        return self._analyze_prepared(pairs, prepared, counts)
 
-    def _fit_prepared(self, answers: list[_Prepared]) -> sp.csr_matrix:
+    def _fit_prepared(self, answers: list[_Prepared]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Fit the vectorizers on the rubric's texts and the answers; returns the answers' word
-        term counts, rows as the word vectorizer's transform counts them, so that analysing the
-        same answers needs no second pass over their terms."""
+        term counts and character n-gram counts, rows as the vectorizers' transforms count them,
+        so that analysing the same answers needs no second pass over their terms."""
         references = [self._prepare(q.id, text) for q in self.rubric.questions for text in _references(q)]
         prompts = [self._prepare(q.id, q.prompt) for q in self.rubric.questions]
         corpus = references + prompts + answers
@@ -176,7 +176,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         weighting = TfidfTransformer(sublinear_tf=True).fit(word_counts)
         self.word_vectorizer_ = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, vocabulary=vocabulary)
         self.word_vectorizer_.idf_ = weighting.idf_
-        self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams)).fit([p.novel_text for p in corpus])
+        self.char_vectorizer_ = WordwiseCharTfidf(tuple(self.char_ngrams))
+        char_counts = self.char_vectorizer_.fit_counts([p.novel_text for p in corpus])
         unigram = _unigram_mask(self.word_vectorizer_)
         self.references_ = {q.id: self._reference_matrices(q, unigram) for q in self.rubric.questions}
         # Every question's model answers in one matrix, rows grouped by question: one product per
@@ -189,7 +190,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             "chars": sp.vstack([self.references_[qid]["chars"] for qid in ids]).tocsr(),
         }
         self.foreign_terms_ = _foreign_terms(self.word_vectorizer_, unigram, len(corpus), self.vocabulary_.course)
-        return word_counts[len(references) + len(prompts):]
+        first_answer = len(references) + len(prompts)
+        return word_counts[first_answer:], char_counts[first_answer:]
 
     def _prepare(self, question_id: str, text: str) -> _Prepared:
         vocab = self.vocabulary_
@@ -244,8 +246,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         return self._analyze_prepared(pairs, [self._prepare(qid, text) for qid, text in pairs])
 
     def _analyze_prepared(self, pairs: list[tuple[str, str]], all_prepared: list[_Prepared],
-                          word_counts: sp.csr_matrix | None = None) -> Analysis:
-        """`word_counts`: the answers' word term counts when fitting already made them."""
+                          counts: tuple[sp.csr_matrix, sp.csr_matrix] | None = None) -> Analysis:
+        """`counts`: the answers' word term and character n-gram counts when fitting made them."""
         values = np.zeros((len(pairs), len(FEATURE_NAMES)))
         matchers: dict[str, _ConceptMatcher] = {}
         concept_candidates: list[list[int]] = [[] for _ in pairs]
@@ -261,17 +263,18 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             if question is None:
                 raise KeyError(f"question {qid!r} is not in the rubric")
             prepared = [all_prepared[i] for i in rows]
-            if word_counts is None:
+            if counts is None:
                 words = self.word_vectorizer_.transform([p.content for p in prepared]).tocsr()
             else:
                 # Weighted per question, as transform would: numpy's vectorised log can differ
                 # in the last bit with an element's position in the array.
                 weighting = TfidfTransformer(sublinear_tf=True)
                 weighting.idf_ = self.word_vectorizer_.idf_
-                words = weighting.transform(word_counts[rows]).tocsr()
-            # Not reused from fitting: the order of n-grams inside a row depends on the batch
-            # counted, and the float32 norms summed in that order would change in the last bit.
-            chars = self.char_vectorizer_.transform([p.novel_text for p in prepared])
+                words = weighting.transform(counts[0][rows]).tocsr()
+            if counts is None:
+                chars = self.char_vectorizer_.transform([p.novel_text for p in prepared])
+            else:
+                chars = self.char_vectorizer_.transform_counts(counts[1][rows])
             block, demoted = self._question_features(question, prepared, words, chars)
             values[rows] = block
             matchers[qid] = _ConceptMatcher(question, self.vocabulary_.phrase_stems,
@@ -651,6 +654,11 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
         self.ngram_range = ngram_range
 
     def fit(self, texts, y=None):
+        self.fit_counts(texts)
+        return self
+
+    def fit_counts(self, texts) -> sp.csr_matrix:
+        """fit(texts) and return the texts' n-gram counts (as transform_counts takes them)."""
         # One pass over the texts: the word counts give both the words to learn n-grams from
         # and, spread to n-grams, the document frequencies.
         word_counts = CountVectorizer(analyzer=str.split, dtype=np.float32)
@@ -658,15 +666,20 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
         words = word_counts.get_feature_names_out()
         self.ngrams_ = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range),
                                        dtype=np.float32).fit(words)
-        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit((per_text @ self.ngrams_.transform(words)).tocsr())
-        return self
+        counts = _sorted_rows(per_text @ self.ngrams_.transform(words))
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts)
+        return counts
 
     @property
     def idf_(self) -> np.ndarray:
         return self.tfidf_.idf_
 
     def transform(self, texts) -> sp.csr_matrix:
-        return self.tfidf_.transform(self._counts(texts)).astype(np.float32).tocsr()
+        return self.transform_counts(self._counts(texts))
+
+    def transform_counts(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """TF-IDF rows from n-gram counts (rows of fit_counts' or _counts' result)."""
+        return self.tfidf_.transform(counts).astype(np.float32).tocsr()
 
     def _counts(self, texts) -> sp.csr_matrix:
         word_counts = CountVectorizer(analyzer=str.split, dtype=np.float32)
@@ -675,7 +688,17 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
         except ValueError:  # no words at all in these texts
             return sp.csr_matrix((len(texts), len(self.ngrams_.vocabulary_)), dtype=np.float32)
         per_word = self.ngrams_.transform(word_counts.get_feature_names_out())
-        return (per_text @ per_word).tocsr()
+        return _sorted_rows(per_text @ per_word)
+
+
+def _sorted_rows(counts: sp.spmatrix) -> sp.csr_matrix:
+    """CSR with each row's n-grams in column order. The product leaves them in an order that
+    depends on the texts counted with it; the float32 norms, summed in that order, would then
+    differ in the last bit between counting a text in the batch and counting it alone. (The
+    counts themselves are small integers, exact in float32 whatever the order.)"""
+    counts = counts.tocsr()
+    counts.sort_indices()
+    return counts
 
 
 class _RubricVocabulary:

@@ -57,7 +57,7 @@ PARAPHRASE_CHAR_COSINE = 0.7
 stay below about 0.55)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flag:
     code: str
     reason: str

@@ -33,7 +33,7 @@ _PROBLEM_REASONS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class GradedAnswer:
     student_id: str
     question_id: str
