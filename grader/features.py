@@ -249,7 +249,6 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                           counts: tuple[sp.csr_matrix, sp.csr_matrix] | None = None) -> Analysis:
         """`counts`: the answers' word term and character n-gram counts when fitting made them."""
         values = np.zeros((len(pairs), len(FEATURE_NAMES)))
-        matchers: dict[str, _ConceptMatcher] = {}
         concept_candidates: list[list[int]] = [[] for _ in pairs]
         foreign = np.zeros(len(pairs))
         other_questions = [""] * len(pairs)
@@ -258,34 +257,39 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         by_question: dict[str, list[int]] = defaultdict(list)
         for index, (qid, _) in enumerate(pairs):
             by_question[qid].append(index)
-        for qid, rows in by_question.items():
-            question = self.rubric.question(qid)
-            if question is None:
-                raise KeyError(f"question {qid!r} is not in the rubric")
-            prepared = [all_prepared[i] for i in rows]
-            if counts is None:
-                words = self.word_vectorizer_.transform([p.content for p in prepared]).tocsr()
-            else:
-                # Weighted per question, as transform would: numpy's vectorised log can differ
-                # in the last bit with an element's position in the array.
-                weighting = TfidfTransformer(sublinear_tf=True)
-                weighting.idf_ = self.word_vectorizer_.idf_
-                words = weighting.transform(counts[0][rows]).tocsr()
-            if counts is None:
-                chars = self.char_vectorizer_.transform([p.novel_text for p in prepared])
-            else:
-                chars = self.char_vectorizer_.transform_counts(counts[1][rows])
-            block, demoted = self._question_features(question, prepared, words, chars)
+        questions = [(self._question_or_fail(qid), rows) for qid, rows in by_question.items()]
+        matchers = {q.id: _ConceptMatcher(q, self.vocabulary_.phrase_stems, self.vocabulary_.prompt_stems[q.id],
+                                          self.word_vectorizer_.vocabulary_) for q, _ in questions}
+
+        def per_question(start: int, stop: int) -> list:
+            done = []
+            for question, rows in questions[start:stop]:
+                prepared = [all_prepared[i] for i in rows]
+                if counts is None:
+                    words = self.word_vectorizer_.transform([p.content for p in prepared]).tocsr()
+                    chars = self.char_vectorizer_.transform([p.novel_text for p in prepared])
+                else:
+                    # Weighted per question, as transform would: numpy's vectorised log can differ
+                    # in the last bit with an element's position in the array.
+                    weighting = TfidfTransformer(sublinear_tf=True)
+                    weighting.idf_ = self.word_vectorizer_.idf_
+                    words = weighting.transform(counts[0][rows]).tocsr()
+                    chars = self.char_vectorizer_.transform_counts(counts[1][rows])
+                block, demoted = self._question_features(question, prepared, words, chars)
+                done.append((block, matchers[question.id].candidates(words), self._foreign_shares(words),
+                             *self._other_question_margins(question, demoted, chars), _l2_rows(demoted)))
+            return done
+
+        # Sparse products and counts over each question's answers: with several questions in a
+        # big batch, a forked process takes half of the questions.
+        for (question, rows), (block, candidates, foreign_shares, closest, margins, unit) in zip(
+                questions, split_map(per_question, len(questions), size=len(pairs))):
             values[rows] = block
-            matchers[qid] = _ConceptMatcher(question, self.vocabulary_.phrase_stems,
-                                            self.vocabulary_.prompt_stems[qid], self.word_vectorizer_.vocabulary_)
-            for i, candidates in zip(rows, matchers[qid].candidates(words)):
-                concept_candidates[i] = candidates
-            foreign[rows] = self._foreign_shares(words)
-            closest, margins = self._other_question_margins(question, demoted, chars)
+            foreign[rows] = foreign_shares
             other_margins[rows, :2] = margins
-            unit_rows[qid] = _l2_rows(demoted)
-            for i, other in zip(rows, closest):
+            unit_rows[question.id] = unit
+            for i, each, other in zip(rows, candidates, closest):
+                concept_candidates[i] = each
                 other_questions[i] = other
         other_margins[:, 2] = _peer_margins(by_question, unit_rows, other_questions)
 
@@ -315,6 +319,12 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 values[rows, FEATURE_NAMES.index("coverage")] = -1.0
         return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs,
                         foreign_shares=foreign, other_questions=other_questions, other_margins=other_margins)
+
+    def _question_or_fail(self, question_id: str) -> Question:
+        question = self.rubric.question(question_id)
+        if question is None:
+            raise KeyError(f"question {question_id!r} is not in the rubric")
+        return question
 
     def _foreign_shares(self, words: sp.csr_matrix) -> np.ndarray:
         """Share of each answer's distinct content stems that are foreign terms (see _foreign_terms)."""
