@@ -155,18 +155,6 @@ def test_a_passage_copied_from_the_course_reading_counts_as_copying(rubric):
     assert "copies_model_answer" in codes
 
 
-def test_near_duplicates_found_in_a_worker_process_are_the_same(rubric, monkeypatch):
-    import grader.parallel
-
-    copied = GOOD["q2"].replace("even punishment", "punishment")
-    answers = [Answer("ana", "q2", GOOD["q2"], "a"), Answer("ben", "q2", copied, "b"), Answer("cat", "q2", GOOD["q2b"], "c")]
-    in_process = grade(rubric, answers)
-    monkeypatch.setattr(grader.parallel, "MIN_ITEMS", 1)
-    in_worker = grade(rubric, answers)
-    assert [r.flags for r in in_worker] == [r.flags for r in in_process]
-    assert any("near_duplicate" in r.flag_codes for r in in_worker)
-
-
 @pytest.mark.parametrize("text, label", [
     ("Workers who weren't Stakhanovites often hated them, because their own norms went up.", "resentment among workers"),
     ("The happy workers on the propaganda posters were not what most people lived.", "propaganda"),
