@@ -410,6 +410,9 @@ def measure(cmd: list[str], log: Path, timeout: float, memory_limit_gib: float) 
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     failure = ""
+    # The previous run's outputs (hundreds of MiB, 33,000 files) still being written back to disk
+    # would slow this run's file creation by seconds: each run starts with nothing pending.
+    os.sync()
     with log.open("w") as out:
         start = time.perf_counter()
         proc = subprocess.Popen([TIME_BIN, "-v", "-o", str(report), *cmd], stdout=out, stderr=subprocess.STDOUT,
