@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .features import FEATURE_NAMES, ConceptResult
+from .features import FEATURE_NAMES, ConceptResult, WordwiseCharTfidf
 from .rubric import Question, Rubric
 from .text import joined_words, quotable, tokenize
 
@@ -253,7 +252,6 @@ def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list
     for i, qid in enumerate(question_ids):
         if words[i].count(" ") + 1 >= _MIN_DUPLICATE_WORDS:
             by_question.setdefault(qid, []).append(i)
-    grams_of_word: dict[str, list[str]] = {}   # shared by the questions: most words recur
     for rows in by_question.values():
         if len(rows) < 2:
             continue
@@ -262,8 +260,10 @@ def near_duplicates(question_ids: list[str], student_ids: list[str], texts: list
             continue
         involved, local = np.unique(candidates.ravel(), return_inverse=True)
         local = local.reshape(-1, 2)
-        vectorizer = TfidfVectorizer(analyzer=_char_wb_4grams(grams_of_word), sublinear_tf=True, dtype=np.float32)
-        vectors = vectorizer.fit_transform([texts[rows[k]] for k in involved])
+        # TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True) on the lowercase
+        # texts, with each distinct word cut into 4-grams once.
+        vectorizer = WordwiseCharTfidf((4, 4))
+        vectors = vectorizer.transform_counts(vectorizer.fit_counts([texts[rows[k]].lower() for k in involved]))
         # Row-wise dot products of the paired vectors, a block of pairs at a time to bound memory,
         # for the pairs whose upper bound can reach the threshold (most cannot); the rest stay 0.
         reachable = np.flatnonzero(_similarity_bound(vectors, local) >= NEAR_DUPLICATE_SIMILARITY - 1e-3)
@@ -313,22 +313,6 @@ def _similarity_bound(vectors: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
         np.einsum("ij,ij->i", norms[block[:, 0]], norms[block[:, 1]])
         for block in np.array_split(pairs, max(1, len(pairs) // _PAIR_BLOCK))
     ])
-
-
-def _char_wb_4grams(cache: dict[str, list[str]]):
-    """The analyzer of TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4)): the same 4-grams
-    in the same order (so the same vectors), but each distinct word is cut into 4-grams once."""
-    def analyze(text: str) -> list[str]:
-        grams: list[str] = []
-        for word in text.lower().split():
-            cached = cache.get(word)
-            if cached is None:
-                padded = f" {word} "
-                # A word shorter than four characters with its padding is one gram, as in scikit-learn.
-                cached = cache[word] = [padded[k:k + 4] for k in range(len(padded) - 3)] or [padded]
-            grams += cached
-        return grams
-    return analyze
 
 
 def _candidate_pairs(word_strings: list[str]) -> np.ndarray:

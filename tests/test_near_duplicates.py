@@ -8,7 +8,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from grader import flags
-from grader.flags import _candidate_pairs, _char_wb_4grams, _similarity_bound, word_triples
+from grader.features import WordwiseCharTfidf
+from grader.flags import _candidate_pairs, _similarity_bound, word_triples
 
 
 def _reference_pairs(word_strings):
@@ -46,12 +47,18 @@ def test_candidate_pairs_without_rare_triples():
     assert _candidate_pairs(["a b c d e", "a b c d e"]).tolist() == [[0, 1]]
 
 
-def test_char_4grams_match_scikit_learn():
-    texts = ["The Five-Year  Plans\twanted a LOT of coal, é à ß İ", "a b cd", "x", "Stakhanov's record: 102 tons!\n\nYes"]
-    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4)).build_analyzer()
-    analyze = _char_wb_4grams({})
-    for text in texts * 2:   # the second round comes from the cache
-        assert analyze(text) == reference(text)
+@pytest.mark.parametrize("ngrams", [(4, 4), (3, 5)])   # near-duplicates; the char features
+def test_wordwise_char_tfidf_matches_scikit_learn(ngrams):
+    texts = ["The Five-Year  Plans\twanted a LOT of coal, é à ß İ", "a b cd", "x", "Stakhanov's record: 102 tons!\n\nYes",
+             "coal coal coal and more coal"]
+    lowered = [text.lower() for text in texts]
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=ngrams, sublinear_tf=True, dtype=np.float32)
+    expected = reference.fit_transform(texts).toarray()
+    vectorizer = WordwiseCharTfidf(ngrams)
+    from_counts = vectorizer.transform_counts(vectorizer.fit_counts(lowered)).toarray()
+    assert vectorizer.ngrams_.get_feature_names_out().tolist() == reference.get_feature_names_out().tolist()
+    np.testing.assert_allclose(from_counts, expected, atol=1e-6)
+    np.testing.assert_allclose(vectorizer.transform(lowered[::-1]).toarray(), expected[::-1], atol=1e-6)
 
 
 def test_similarity_bound_is_never_below_the_dot_product():
