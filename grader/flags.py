@@ -8,9 +8,11 @@ conservatively and always goes to the review queue.
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,7 +21,6 @@ from .features import FEATURE_NAMES, ConceptResult, WordwiseCharTfidf
 from .rubric import Question, Rubric
 from .text import joined_words, quotable, tokenize
 
-_COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 # Share of the marks a flagged answer can get at most; flags not listed do not cap.
 SCORE_CAPS = {
@@ -86,15 +87,15 @@ def _triples_of(texts) -> frozenset[str]:
     return frozenset(t for text in texts for t in word_triples(joined_words(text)))
 
 
-def answer_flags(values: np.ndarray, concepts: list[ConceptResult], text: str, words: str, content_run: int,
+def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: str, words: str, content_run: int,
                  checks: QuestionChecks = QuestionChecks(), foreign_share: float = 0.0, other_question: str = "",
                  other_margins: tuple[float, ...] = (0.0, 0.0, float("nan"))) -> list[Flag]:
-    """Flags one answer earns from its own features. `words` is the answer's lowercase words joined
+    """Flags one answer earns from its own features (`values`, in FEATURE_NAMES order). `words` is the answer's lowercase words joined
     by spaces (Analysis.words), `content_run` its longest run of consecutive content words
     (Analysis.content_runs), `foreign_share`, `other_question` and `other_margins` its entries in
     the Analysis too; `checks` is its question's QuestionChecks."""
-    f = {name: values[i] for name, i in _COL.items()}
-    n_content = int(round(np.expm1(f["content_words"])))
+    f = dict(zip(FEATURE_NAMES, values))
+    n_content = int(round(math.expm1(f["content_words"])))
     n_words = len(text.split())
     flags: list[Flag] = []
     if _looks_like_gibberish(text):
@@ -390,13 +391,13 @@ def _copied_share(words: str, copy_triples: frozenset[str]) -> float:
     triples = word_triples(words)
     if not triples or not copy_triples:
         return 0.0
-    return sum(1 for t in triples if t in copy_triples) / len(triples)
+    return sum(map(copy_triples.__contains__, triples)) / len(triples)
 
 
 def word_triples(words: str) -> list[str]:
     """Runs of three consecutive words of a word string (see text.joined_words)."""
     split = words.split()
-    return [f"{a} {b} {c}" for a, b, c in zip(split, split[1:], split[2:])]
+    return list(map(" ".join, zip(split, split[1:], split[2:])))
 
 
 def cap_for(flags: list[Flag], raised: dict[str, float] | None = None) -> float:

@@ -111,6 +111,8 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     duplicates = pending.result() if pending is not None else near_duplicates(*identities, analysis.words)
     confidences = _confidence(analysis.values, fractions, rubric, answers)
     checks = rubric_checks(rubric)
+    # Python floats once for the whole batch, not one numpy scalar conversion per value.
+    value_rows = analysis.values.tolist()
     foreign_shares, other_margins = analysis.foreign_shares.tolist(), analysis.other_margins.tolist()
 
     def flags_and_feedback(start: int, stop: int) -> list[tuple[list[Flag], list[str]]]:
@@ -118,7 +120,7 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
         rows = []
         for i in range(start, stop):
             answer = answers[i]
-            flags = answer_flags(analysis.values[i], analysis.concepts[i], answer.text, analysis.words[i],
+            flags = answer_flags(value_rows[i], analysis.concepts[i], answer.text, analysis.words[i],
                                  analysis.content_runs[i], checks[answer.question_id], foreign_share=foreign_shares[i],
                                  other_question=analysis.other_questions[i], other_margins=tuple(other_margins[i]))
             if i in duplicates:
@@ -128,8 +130,7 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
         return rows
 
     explained = split_map(flags_and_feedback, len(answers))
-    # Python floats once for the whole batch, not one numpy scalar conversion per value; rounded
-    # in numpy (round(v, 4) for each of 2 million values took a second).
+    # Rounded in numpy: round(v, 4) for each of 2 million values took a second.
     feature_rows = np.round(analysis.values, 4).tolist()
     fraction_list = fractions.tolist()
     confidence_list = confidences.tolist()
