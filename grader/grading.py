@@ -134,9 +134,10 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     feature_rows = np.round(analysis.values, 4).tolist()
     fraction_list = fractions.tolist()
     confidence_list = confidences.tolist()
+    scales = {q.id: rubric.scale_for(q.id) for q in rubric.questions}
     results = []
     for i, answer in enumerate(answers):
-        scale = rubric.scale_for(answer.question_id)
+        scale = scales[answer.question_id]
         flags, feedback = explained[i]
         fraction = min(fraction_list[i], learned_cap(rubric, flags))
         confidence = confidence_list[i] * (0.5 if flags else 1.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ class Rubric:
     sources: tuple[str, ...] = ()
 
     def question(self, question_id: str) -> Question | None:
-        return self._by_id().get(question_id)
+        return self._by_id.get(question_id)
 
     def max_score(self, question_id: str) -> float:
         question = self.question(question_id)
@@ -91,6 +92,7 @@ class Rubric:
     def scale_for(self, question_id: str) -> Scale:
         return Scale(max=self.max_score(question_id), step=self.scale.step)
 
+    @cached_property   # looked up once or more per answer; the rubric is immutable
     def _by_id(self) -> dict[str, Question]:
         return {q.id: q for q in self.questions}
 
