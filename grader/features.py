@@ -67,9 +67,10 @@ _CREDIT = {"found": 1.0, "echo": _ECHO_CREDIT}   # of a concept's weight, by sta
 _EXEMPLAR_TEMPERATURE = 0.2   # exemplar_nearest: similarity 0.2 higher = e times the weight
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ConceptResult:
-    """What the grader found for one rubric concept in one answer."""
+    """What the grader found for one rubric concept in one answer (immutable: the results for a
+    concept an answer misses are one shared object)."""
 
     label: str
     weight: float
@@ -438,6 +439,7 @@ class _ConceptMatcher:
         self.columns = columns   # the word vectorizer's vocabulary
         self.aliases = [(k, phrase) for k, c in enumerate(question.concepts) for phrase in phrase_stems[c]]
         self.phrase_sets = [frozenset(phrase) for _, phrase in self.aliases]
+        self.missing = [ConceptResult(c.label, c.weight, "missing", missing=c.missing) for c in question.concepts]
 
     def candidates(self, words: sp.csr_matrix) -> list[list[int]]:
         """For each answer (rows of `words`, its word vectors: a stem's unigram column is nonzero
@@ -469,7 +471,7 @@ class _ConceptMatcher:
     def results(self, p: _Prepared, candidates: list[int]) -> list[ConceptResult]:
         """The answer's result for each of the question's concepts, given its candidate aliases."""
         if not candidates:
-            return [ConceptResult(c.label, c.weight, "missing", missing=c.missing) for c in self.concepts]
+            return self.missing.copy()
         by_concept: dict[int, list[tuple[tuple[str, ...], frozenset[str]]]] = defaultdict(list)
         for a in candidates:
             by_concept[self.aliases[a][0]].append((self.aliases[a][1], self.phrase_sets[a]))
@@ -477,17 +479,15 @@ class _ConceptMatcher:
         for k, s in enumerate(p.content):
             stem_positions[s].append(k)
         sentences: dict[tuple[int, int], set[str]] = {}   # per answer: novel stems of each sentence
-        return [self._match_concept(c, p, stem_positions, by_concept.get(k, ()), sentences)
-                for k, c in enumerate(self.concepts)]
+        return [self._match_concept(k, p, stem_positions, by_concept[k], sentences) if k in by_concept
+                else self.missing[k] for k in range(len(self.concepts))]
 
-    def _match_concept(self, concept: Concept, p: _Prepared, stem_positions: dict[str, list[int]], phrases,
+    def _match_concept(self, k: int, p: _Prepared, stem_positions: dict[str, list[int]], phrases,
                        sentences: dict[tuple[int, int], set[str]]) -> ConceptResult:
-        """Best occurrence of the concept among the given (aliases, their stem sets), in rubric
+        """Best occurrence of concept k among the given (aliases, their stem sets), in rubric
         order (the other aliases cannot match); stem_positions maps each content stem of the
         answer to its places among the content words; `sentences` caches _occurrence_status's
         per-sentence stems for the answer."""
-        if not phrases:
-            return ConceptResult(concept.label, concept.weight, "missing", missing=concept.missing)
         best: tuple[int, tuple[int, int], str] | None = None  # (rank, token span, status)
         for phrase, phrase_set in phrases:
             for first, last in _find_phrase(phrase, stem_positions):
@@ -501,9 +501,10 @@ class _ConceptMatcher:
             if best and best[0] == 3:
                 break
         if best is None:
-            return ConceptResult(concept.label, concept.weight, "missing", missing=concept.missing)
+            return self.missing[k]
         _, (start_tok, end_tok), status = best
         span = (p.starts[start_tok], p.ends[end_tok])
+        concept = self.concepts[k]
         return ConceptResult(concept.label, concept.weight, status, _evidence(p, span), span, concept.missing)
 
     def _occurrence_status(self, p: _Prepared, start_tok: int, end_tok: int, phrase: frozenset[str],
