@@ -8,7 +8,7 @@ a flag saying why, so nothing read is ever lost.
 from __future__ import annotations
 
 import gc
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -100,7 +100,11 @@ def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAn
     # Near-duplicates need only the texts: on a big batch a forked process (the second core)
     # looks for them while this one computes the features and scores.
     identities = ([a.question_id for a in answers], [a.student_id for a in answers], [a.text for a in answers])
-    pending = Forked(near_duplicates_in_texts, *identities) if can_fork(len(answers)) else None
+    with Forked(near_duplicates_in_texts, *identities) if can_fork(len(answers)) else nullcontext() as pending:
+        return _score_and_explain(rubric, answers, scorer, identities, pending)
+
+
+def _score_and_explain(rubric: Rubric, answers: list[Answer], scorer, identities, pending: Forked | None) -> list[GradedAnswer]:
     X = [(a.question_id, a.text) for a in answers]
     analysis = AnswerFeatures(rubric).fit_analyze(X)
     from .tuning import learned_cap, scorer_for   # the tuned model when the rubric has a [model]

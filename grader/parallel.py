@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import Callable
 
+
 class WorkerStopped(RuntimeError):
     """A forked worker ended without sending its result (killed, e.g. out of memory)."""
 
@@ -26,7 +27,9 @@ def can_fork(n_items: int) -> bool:
 
 class Forked:
     """function(*args) in a forked copy of this process; result() waits and returns what it
-    returned or raises what it raised. Only when can_fork(): fork copies just the calling thread."""
+    returned or raises what it raised. Only when can_fork(): fork copies just the calling thread.
+    As a context manager, leaving the block stops the worker if its result was never taken (this
+    process failed first), so that no worker is left waiting to send it."""
 
     def __init__(self, function: Callable, *args):
         import multiprocessing
@@ -49,6 +52,15 @@ class Forked:
             raise value
         return value
 
+    def __enter__(self) -> Forked:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._receive.close()
+
 
 def _call_and_send(send, function, args) -> None:
     try:
@@ -67,6 +79,6 @@ def split_map(function: Callable[[int, int], list], n_items: int, size: int | No
     if n_items < 2 or not can_fork(n_items if size is None else size):
         return function(0, n_items)
     half = n_items // 2
-    second = Forked(function, half, n_items)
-    first = function(0, half)
-    return first + second.result()
+    with Forked(function, half, n_items) as second:
+        first = function(0, half)
+        return first + second.result()

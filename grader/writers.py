@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -166,7 +166,8 @@ def write_outputs(results: list[GradedAnswer], rubric: Rubric, out: Path, progre
         # A big batch's report is written by a forked process while this one writes the grades
         # (not with a progress bar: only one process can draw it).
         report = Forked(write_report, results, rubric, out) if progress is None and can_fork(len(results)) else None
-        write_grades_csv(results, written[0])
-        write_grades_json(results, rubric, written[1])
-        written += report.result() if report is not None else write_report(results, rubric, out, progress)
+        with report or nullcontext():
+            write_grades_csv(results, written[0])
+            write_grades_json(results, rubric, written[1])
+            written += report.result() if report is not None else write_report(results, rubric, out, progress)
     return written

@@ -63,3 +63,13 @@ def test_grading_in_two_processes_gives_the_same_results(rubric, monkeypatch):
         assert two == one, (one.student_id, one.question_id)
     assert any("near_duplicate" in r.flag_codes for r in in_two)
     assert len({r.question_id for r in in_two}) >= 2   # the per-question split has something to split
+
+
+@needs_fork
+def test_a_worker_whose_result_is_not_taken_is_stopped():
+    import time
+
+    with pytest.raises(RuntimeError, match="failed here first"):
+        with Forked(time.sleep, 60) as worker:
+            raise RuntimeError("failed here first")
+    assert not worker._process.is_alive()
