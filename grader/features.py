@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import compress
 from typing import Sequence
@@ -23,7 +24,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from .rubric import Concept, Question, Rubric
-from .parallel import split_map
+from .parallel import Forked, can_fork, split_map
 from .text import NEGATIONS, STOPWORDS, match_tokens, rarest_words, sentence_spans, tokenize, word_matches
 
 FEATURE_NAMES = (
@@ -262,40 +263,33 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         matchers = {q.id: _ConceptMatcher(q, self.vocabulary_.phrase_stems, self.vocabulary_.prompt_stems[q.id],
                                           self.word_vectorizer_.vocabulary_) for q, _ in questions}
 
+        # Word vectors per question, weighted as transform would (numpy's vectorised log can differ
+        # in the last bit with an element's position in the array), so per question.
+        weighting = TfidfTransformer(sublinear_tf=True)
+        weighting.idf_ = self.word_vectorizer_.idf_
+        word_rows = {q.id: (self.word_vectorizer_.transform([all_prepared[i].content for i in rows]).tocsr()
+                            if counts is None else weighting.transform(counts[0][rows]).tocsr())
+                     for q, rows in questions}
+
         def per_question(start: int, stop: int) -> list:
             done = []
             for question, rows in questions[start:stop]:
                 prepared = [all_prepared[i] for i in rows]
+                words = word_rows[question.id]
                 if counts is None:
-                    words = self.word_vectorizer_.transform([p.content for p in prepared]).tocsr()
                     chars = self.char_vectorizer_.transform([p.novel_text for p in prepared])
                 else:
-                    # Weighted per question, as transform would: numpy's vectorised log can differ
-                    # in the last bit with an element's position in the array.
-                    weighting = TfidfTransformer(sublinear_tf=True)
-                    weighting.idf_ = self.word_vectorizer_.idf_
-                    words = weighting.transform(counts[0][rows]).tocsr()
                     chars = self.char_vectorizer_.transform_counts(counts[1][rows])
                 block, demoted = self._question_features(question, prepared, words, chars)
-                done.append((block, matchers[question.id].candidates(words), self._foreign_shares(words),
-                             *self._other_question_margins(question, demoted, chars), _l2_rows(demoted)))
+                done.append((block, self._foreign_shares(words), *self._other_question_margins(question, demoted, chars),
+                             _l2_rows(demoted)))
             return done
 
-        # Sparse products and counts over each question's answers: with several questions in a
-        # big batch, a forked process takes half of the questions.
-        for (question, rows), (block, candidates, foreign_shares, closest, margins, unit) in zip(
-                questions, split_map(per_question, len(questions), size=len(pairs))):
-            values[rows] = block
-            foreign[rows] = foreign_shares
-            other_margins[rows, :2] = margins
-            unit_rows[question.id] = unit
-            for i, each, other in zip(rows, candidates, closest):
-                concept_candidates[i] = each
-                other_questions[i] = other
-        other_margins[:, 2] = _peer_margins(by_question, unit_rows, other_questions)
-
-        # What is left reads each answer's words in Python, one answer at a time: on a big batch
-        # a forked process takes half of the answers.
+        # Then what reads each answer's words in Python, one answer at a time (on a big batch a
+        # forked process takes half of the answers), from the aliases each answer may hold.
+        for question, rows in questions:
+            for i, candidates in zip(rows, matchers[question.id].candidates(word_rows[question.id])):
+                concept_candidates[i] = candidates
         total_weights = {q.id: sum(c.weight for c in q.concepts) or 1.0 for q in self.rubric.questions}
 
         def per_answer(start: int, stop: int) -> list:
@@ -312,7 +306,20 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                              _longest_run(p.content_positions)))
             return rows
 
-        concepts, coverage, negated, missing_terms, words, runs = map(list, zip(*split_map(per_answer, len(pairs))))
+        # The questions' sparse products and counts need nothing from concept matching, nor it from
+        # them: on a big batch a forked process does them meanwhile.
+        with Forked(per_question, 0, len(questions)) if can_fork(len(pairs)) else nullcontext() as pending:
+            per_answer_rows = split_map(per_answer, len(pairs))
+            per_question_rows = pending.result() if pending is not None else per_question(0, len(questions))
+        for (question, rows), (block, foreign_shares, closest, margins, unit) in zip(questions, per_question_rows):
+            values[rows] = block
+            foreign[rows] = foreign_shares
+            other_margins[rows, :2] = margins
+            unit_rows[question.id] = unit
+            for i, other in zip(rows, closest):
+                other_questions[i] = other
+        other_margins[:, 2] = _peer_margins(by_question, unit_rows, other_questions)
+        concepts, coverage, negated, missing_terms, words, runs = map(list, zip(*per_answer_rows))
         values[:, FEATURE_NAMES.index("coverage")] = coverage
         values[:, FEATURE_NAMES.index("negated")] = negated
         for qid, rows in by_question.items():

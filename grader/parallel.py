@@ -71,12 +71,11 @@ def _call_and_send(send, function, args) -> None:
     send.close()
 
 
-def split_map(function: Callable[[int, int], list], n_items: int, size: int | None = None) -> list:
+def split_map(function: Callable[[int, int], list], n_items: int) -> list:
     """function(0, n_items), where function(start, stop) returns a list with one entry per item
     of range(start, stop): a forked process computes the second half while this one computes the
-    first, when can_fork(size) (size: how many answers the items hold, default n_items). The
-    function must not depend on being called in one piece."""
-    if n_items < 2 or not can_fork(n_items if size is None else size):
+    first, when can_fork(n_items). The function must not depend on being called in one piece."""
+    if not can_fork(n_items):
         return function(0, n_items)
     half = n_items // 2
     with Forked(function, half, n_items) as second:
