@@ -270,17 +270,19 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         word_rows = {q.id: (self.word_vectorizer_.transform([all_prepared[i].content for i in rows]).tocsr()
                             if counts is None else weighting.transform(counts[0][rows]).tocsr())
                      for q, rows in questions}
+        # Counted here, before the fork below: a worker that read the answers' tokens would copy
+        # the pages holding them (copy-on-write), hundreds of MiB at 100,000 answers.
+        answer_counts = {q.id: self._answer_counts(q, [all_prepared[i] for i in rows]) for q, rows in questions}
 
         def per_question(start: int, stop: int) -> list:
             done = []
             for question, rows in questions[start:stop]:
-                prepared = [all_prepared[i] for i in rows]
                 words = word_rows[question.id]
                 if counts is None:
-                    chars = self.char_vectorizer_.transform([p.novel_text for p in prepared])
+                    chars = self.char_vectorizer_.transform([all_prepared[i].novel_text for i in rows])
                 else:
                     chars = self.char_vectorizer_.transform_counts(counts[1][rows])
-                block, demoted = self._question_features(question, prepared, words, chars)
+                block, demoted = self._question_features(question, answer_counts[question.id], words, chars)
                 done.append((block, self._foreign_shares(words), *self._other_question_margins(question, demoted, chars),
                              _l2_rows(demoted)))
             return done
@@ -363,13 +365,23 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             margins[:] = np.nan   # a one-line definition cannot tell related questions apart
         return [everything["ids"][k] for k in closest], margins
 
-    def _question_features(self, question: Question, prepared: list[_Prepared], words: sp.csr_matrix,
+    def _answer_counts(self, question: Question, prepared: list[_Prepared]) -> np.ndarray:
+        """Per answer: content words, words, content words from the prompt, distinct content words,
+        content words from the question's vocabulary (columns). Counted in Python, set lookups over
+        each answer's stems."""
+        prompt_stems = self.vocabulary_.prompt_stems[question.id]
+        topic = self.vocabulary_.topic_stems[question.id]
+        return np.array([(len(p.content), len(p.words), sum(map(prompt_stems.__contains__, p.content)),
+                          len(set(p.content)), sum(map(topic.__contains__, p.content))) for p in prepared],
+                        dtype=np.float64).reshape(len(prepared), 5)
+
+    def _question_features(self, question: Question, answer_counts: np.ndarray, words: sp.csr_matrix,
                            chars: sp.csr_matrix):
-        """Feature rows of one question's answers, given their word and character TF-IDF vectors
-        (but coverage and negated: concepts are matched afterwards, see _ConceptMatcher), and their
-        word vectors with the question's words demoted."""
+        """Feature rows of one question's answers, given their _answer_counts and their word and
+        character TF-IDF vectors (but coverage and negated: concepts are matched afterwards, see
+        _ConceptMatcher), and their word vectors with the question's words demoted."""
         ref = self.references_[question.id]
-        n = len(prepared)
+        n = len(answer_counts)
         demoted = words.multiply(ref["demote"]).tocsr()
         # Cosine with the question's words demoted on the answer side but the norm of the
         # undemoted answer: restating the question cannot be normalised back up to full length.
@@ -388,17 +400,10 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             sims = np.asarray((demoted @ ex_words.T).todense()) / norms[:, None]
             exemplar_score = _weighted_neighbours(sims, ex_scores)
 
-        prompt_stems = self.vocabulary_.prompt_stems[question.id]
-        topic = self.vocabulary_.topic_stems[question.id]
         block = np.zeros((n, len(FEATURE_NAMES)))
         for column, matrix in zip(FEATURE_NAMES, (word_recall, char_recall, word_cos, char_cos)):
             block[:, FEATURE_NAMES.index(column)] = matrix.max(axis=1, initial=0.0)
-        # Per-answer counts in Python (set lookups over each answer's stems), the arithmetic in numpy.
-        n_content = np.array([len(p.content) for p in prepared], dtype=np.float64)
-        n_words = np.array([len(p.words) for p in prepared], dtype=np.float64)
-        in_prompt = np.array([sum(map(prompt_stems.__contains__, p.content)) for p in prepared], dtype=np.float64)
-        distinct = np.array([len(set(p.content)) for p in prepared], dtype=np.float64)
-        on_topic = np.array([sum(map(topic.__contains__, p.content)) for p in prepared], dtype=np.float64)
+        n_content, n_words, in_prompt, distinct, on_topic = answer_counts.T
 
         def share(count: np.ndarray, of: np.ndarray) -> np.ndarray:
             return np.divide(count, of, out=np.zeros(n), where=of > 0)

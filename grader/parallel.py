@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from contextlib import suppress
 from typing import Callable
 
 
@@ -17,6 +18,7 @@ class WorkerStopped(RuntimeError):
     """A forked worker ended without sending its result (killed, e.g. out of memory)."""
 
 
+PIPE_BYTES = 1 << 20   # Linux's limit for unprivileged processes (/proc/sys/fs/pipe-max-size)
 MIN_ITEMS = 5_000
 """Batches smaller than this are not worth a process: a class of 30 is done before one starts."""
 
@@ -32,9 +34,14 @@ class Forked:
     process failed first), so that no worker is left waiting to send it."""
 
     def __init__(self, function: Callable, *args):
+        import fcntl   # (Linux only, as forking is)
         import multiprocessing
 
         self._receive, send = multiprocessing.Pipe(duplex=False)
+        # A result that fits in the pipe is sent at once and the worker ends, giving back its
+        # memory, instead of waiting (alive) until this process asks for it.
+        with suppress(OSError):
+            fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._process = multiprocessing.get_context("fork").Process(
             target=_call_and_send, args=(send, function, args), daemon=True)
         self._process.start()
