@@ -23,8 +23,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
-from .rubric import Concept, Question, Rubric
 from .parallel import Forked, can_fork, split_map
+from .rubric import Concept, Question, Rubric
 from .text import NEGATIONS, STOPWORDS, match_tokens, rarest_words, sentence_spans, tokenize, word_matches
 
 FEATURE_NAMES = (
@@ -292,7 +292,6 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         for question, rows in questions:
             for i, candidates in zip(rows, matchers[question.id].candidates(word_rows[question.id])):
                 concept_candidates[i] = candidates
-        total_weights = {q.id: sum(c.weight for c in q.concepts) or 1.0 for q in self.rubric.questions}
 
         def per_answer(start: int, stop: int) -> list:
             rows = []
@@ -300,9 +299,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 qid, p = pairs[i][0], all_prepared[i]
                 found = matchers[qid].results(p, concept_candidates[i])
                 used = set(p.stems)
-                rows.append((found,
-                             sum(r.weight * r.credit for r in found) / total_weights[qid],
-                             sum(r.weight for r in found if r.status == "negated") / total_weights[qid],
+                rows.append((found, *matchers[qid].shares(found),
                              [word for term, word in self.references_[qid]["key_terms"] if term not in used],
                              " ".join(p.words),   # as text.joined_words
                              _longest_run(p.content_positions)))
@@ -324,9 +321,6 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         concepts, coverage, negated, missing_terms, words, runs = map(list, zip(*per_answer_rows))
         values[:, FEATURE_NAMES.index("coverage")] = coverage
         values[:, FEATURE_NAMES.index("negated")] = negated
-        for qid, rows in by_question.items():
-            if not self.rubric.question(qid).concepts:
-                values[rows, FEATURE_NAMES.index("coverage")] = -1.0
         return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs,
                         foreign_shares=foreign, other_questions=other_questions, other_margins=other_margins)
 
@@ -452,6 +446,7 @@ class _ConceptMatcher:
         self.aliases = [(k, phrase) for k, c in enumerate(question.concepts) for phrase in phrase_stems[c]]
         self.phrase_sets = [frozenset(phrase) for _, phrase in self.aliases]
         self.missing = [ConceptResult(c.label, c.weight, "missing", missing=c.missing) for c in question.concepts]
+        self.total_weight = sum(c.weight for c in question.concepts) or 1.0
 
     def candidates(self, words: sp.csr_matrix) -> list[list[int]]:
         """For each answer (rows of `words`, its word vectors: a stem's unigram column is nonzero
@@ -471,7 +466,7 @@ class _ConceptMatcher:
                 needed[a] = len(set(phrase))
         known = needed > 0
         if stems:
-            present = (words[:, [columns[s] for s in stems]] > 0).astype(np.float64)
+            present = _present(words[:, [columns[s] for s in stems]])
             counts = (present @ incidence.tocsr()).toarray()
             possible[:, known] = counts[:, known] == needed[known]
         # np.nonzero lists the candidates row by row: row r's are alias_ids[bounds[r]:bounds[r + 1]].
@@ -479,6 +474,15 @@ class _ConceptMatcher:
         bounds = np.searchsorted(rows, np.arange(words.shape[0] + 1)).tolist()
         alias_ids = alias_ids.tolist()
         return [alias_ids[bounds[r]:bounds[r + 1]] for r in range(words.shape[0])]
+
+    def shares(self, found: list[ConceptResult]) -> tuple[float, float]:
+        """The `coverage` and `negated` features of an answer's results: weighted shares of the
+        concepts found (an echo counts in part) and of those only denied; coverage is -1 for a
+        question without concepts."""
+        if not self.concepts:
+            return -1.0, 0.0
+        return (sum(r.weight * r.credit for r in found) / self.total_weight,
+                sum(r.weight for r in found if r.status == "negated") / self.total_weight)
 
     def results(self, p: _Prepared, candidates: list[int]) -> list[ConceptResult]:
         """The answer's result for each of the question's concepts, given its candidate aliases."""

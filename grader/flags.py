@@ -90,10 +90,10 @@ def _triples_of(texts) -> frozenset[str]:
 def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: str, words: str, content_run: int,
                  checks: QuestionChecks = QuestionChecks(), foreign_share: float = 0.0, other_question: str = "",
                  other_margins: tuple[float, ...] = (0.0, 0.0, float("nan"))) -> list[Flag]:
-    """Flags one answer earns from its own features (`values`, in FEATURE_NAMES order). `words` is the answer's lowercase words joined
-    by spaces (Analysis.words), `content_run` its longest run of consecutive content words
-    (Analysis.content_runs), `foreign_share`, `other_question` and `other_margins` its entries in
-    the Analysis too; `checks` is its question's QuestionChecks."""
+    """Flags one answer earns from its own features (`values`, in FEATURE_NAMES order). `words` is
+    the answer's lowercase words joined by spaces (Analysis.words), `content_run` its longest run of
+    consecutive content words (Analysis.content_runs), `foreign_share`, `other_question` and
+    `other_margins` its entries in the Analysis too; `checks` is its question's QuestionChecks."""
     f = dict(zip(FEATURE_NAMES, values))
     n_content = int(round(math.expm1(f["content_words"])))
     n_words = len(text.split())
