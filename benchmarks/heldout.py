@@ -26,7 +26,7 @@ from grader.metrics import agreement_report, spearman
 from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = [ROOT / "tests" / "fixtures" / "heldout_stakhanovism.csv", ROOT / "tests" / "fixtures" / "heldout_gaming_b.csv"]
+SETS = [ROOT / "tests" / "fixtures" / "dev_stakhanovism.csv", ROOT / "tests" / "fixtures" / "dev_gaming_b.csv"]
 # The teachers' notes name the trick in their own words; these prefixes group them.
 KINDS = [("off-topic", "off-topic paragraph seeded with key terms"), ("keyword", "keyword list or stuffing"),
          ("bare keyword", "keyword list or stuffing"),

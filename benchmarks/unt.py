@@ -20,6 +20,8 @@ vectors (answer vs model answer) mapped to 0-5 by a linear regression fit on the
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 import statistics
 import sys
 import time
@@ -28,7 +30,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LinearRegression
 
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     folds = sorted(set(assignment_of.values()), key=int)
     if args.folds:
         folds = [f for f in folds if f in set(args.folds.split(","))]
-    runs = Parallel(n_jobs=args.jobs)(delayed(run_fold)(rubric, rows, assignment_of, f, shots, seeds) for f in folds)
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        runs = list(pool.map(run_fold, *zip(*[(rubric, rows, assignment_of, f, shots, seeds) for f in folds])))
     elapsed = time.perf_counter() - started
 
     print(f"UNT short-answer v2: {len(rows)} graded answers ({len(left_out)} left out), {len(rubric.questions)} questions, "

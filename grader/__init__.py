@@ -2,6 +2,13 @@
 
 Library use::
 
+    from grader import Grader
+    run = Grader("rubrics/stakhanovism.toml").run(["samples"], "grades")   # every output in grades/
+    for result in run.results:
+        print(result.student_id, result.question_id, result.score, result.feedback)
+
+or step by step::
+
     from grader import load_rubric, read_answers, grade
     rubric = load_rubric("rubrics/stakhanovism.toml")
     results = grade(rubric, read_answers(["samples"]))
@@ -17,7 +24,9 @@ _EXPORTS = {
     "load_rubric": "rubric", "Rubric": "rubric", "RubricError": "rubric",
     "read_answers": "answers", "Answer": "answers", "InputError": "answers",
     "grade": "grading", "GradedAnswer": "grading",
-    "AnswerFeatures": "features", "RuleScorer": "scorer",
+    "Grader": "pipeline", "Run": "pipeline", "Runtime": "runtime",
+    "AnswerFeatures": "features", "RuleScorer": "scoring", "LearnedScorer": "scoring",
+    "write_outputs": "writers",
 }
 __all__ = sorted(_EXPORTS)
 

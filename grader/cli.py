@@ -24,8 +24,8 @@ class Failure(click.ClickException):
 
 def _expected_errors():
     from .answers import InputError
-    from .parallel import WorkerStopped
     from .rubric import RubricError
+    from .runtime import WorkerStopped
     from .writers import OutputError
 
     return (InputError, RubricError, OutputError, WorkerStopped)
@@ -65,41 +65,19 @@ def main(debug: bool) -> None:
 def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, quiet: bool) -> None:
     """Grade INPUTS: CSV files (student_id, question_id, answer) or folders of
     <student_id>/<question_id>.txt files."""
-    from .answers import read_answers, skipped_files
-    from .grading import grade as grade_answers, paused_gc
-    from .rubric import load_rubric
-    from .writers import prepare_out_dir, write_outputs
+    from .pipeline import Grader
 
-    rubric = load_rubric(rubric_path)
-    out = prepare_out_dir(out_dir)
-    answers = read_answers(inputs)
-    say = (lambda *a, **k: None) if quiet else (lambda msg: click.echo(msg, err=True))
-    for folder in (Path(i) for i in inputs if Path(i).is_dir()):
-        skipped = skipped_files(folder)
-        if skipped:
-            say(f"Skipped {len(skipped)} files in {folder} that are not <student_id>/<question_id>.txt or .md "
-                f"(first: {skipped[0].relative_to(folder)})")
-    say(f"Grading {len(answers)} answers with rubric {rubric.title!r} ...")
-    # One batch per command: the collector stays off from grading to the summary, which would
-    # otherwise walk the millions of objects the batch made (seconds at 100,000 answers).
-    with paused_gc():
-        results = grade_answers(rubric, answers)
-        # A progress bar only for a person watching: not with --quiet, not into a log file or pipe.
-        show_progress = not quiet and sys.stderr.isatty()
-        progress = (lambda items, label: click.progressbar(items, label=label, file=sys.stderr)) if show_progress else None
-        write_outputs(results, rubric, out, progress=progress)
-        if not quiet:
-            from .summary import summary_lines
-
-            for line in summary_lines(results, rubric, out):
-                say(line)
+    say = None if quiet else (lambda line: click.echo(line, err=True))
+    # A progress bar only for a person watching: not with --quiet, not into a log file or pipe.
+    show_progress = not quiet and sys.stderr.isatty()
+    progress = (lambda items, label: click.progressbar(items, label=label, file=sys.stderr)) if show_progress else None
+    run = Grader(rubric_path).run(inputs, out_dir, progress=progress, say=say)
+    if not quiet:
+        for line in run.summary:
+            click.echo(line, err=True)
 
 
 # -- rubric import, tune, evaluate (agreement with human graders) ------------------------------
-
-def _same_file(a: str, b: str) -> bool:
-    return Path(a).resolve() == Path(b).resolve()
-
 
 @main.group()
 def rubric() -> None:
@@ -116,13 +94,9 @@ def rubric() -> None:
 def import_rubric(questions: str, out_path: str, max_score: float, step: float, title: str | None) -> None:
     """Make a rubric from QUESTIONS, a CSV with question_id, prompt, model_answer (optional:
     max_score, and concepts as phrases separated by ';')."""
-    from .answers import InputError
-    from .importer import import_questions, write_rubric_text
+    from .importer import import_rubric_file
 
-    if _same_file(questions, out_path):
-        raise InputError(f"{out_path}: --out is the questions CSV itself; choose another file such as rubric.toml")
-    imported = import_questions(questions, max_score=max_score, step=step, title=title)
-    write_rubric_text(out_path, imported.toml())
+    imported = import_rubric_file(questions, out_path, max_score=max_score, step=step, title=title)
     rubric_ = imported.rubric
     with_concepts = sum(1 for q in rubric_.questions if q.concepts)
     click.echo(f"Wrote {out_path}: {len(rubric_.questions)} questions, {with_concepts} with concepts, "
@@ -145,28 +119,14 @@ def import_rubric(questions: str, out_path: str, max_score: float, step: float, 
 def tune(rubric_path: str, graded_path: str, out_path: str | None, in_place: bool, force: bool) -> None:
     """Learn from a teacher's marks: a model for all questions, per-question calibration and
     exemplars, stored as plain data in the rubric."""
-    from .answers import InputError
-    from .importer import rubric_toml, write_rubric_text
     from .metrics import METRICS, format_value
-    from .rubric import load_rubric
-    from .tuning import read_graded, tune as tune_rubric
+    from .tuning import tune_file
 
-    if in_place and out_path and not _same_file(out_path, rubric_path):
-        raise InputError(f"{out_path}: --in-place writes to --rubric {rubric_path}; give either --out or --in-place")
-    if not in_place and not out_path:
-        raise InputError(f"{rubric_path}: give --out TUNED.toml for the tuned rubric (or --in-place to overwrite the rubric)")
-    if not in_place and _same_file(out_path, rubric_path):
-        raise InputError(f"{out_path}: --out would overwrite the input rubric; choose another --out or add --in-place")
-    target = rubric_path if in_place else out_path
-    if _same_file(target, graded_path):
-        raise InputError(f"{target}: this is the graded CSV; choose another --out")
-    rubric_ = load_rubric(rubric_path)
-    rows, left_out = read_graded(graded_path, rubric_)
-    click.echo(f"Tuning on {len(rows)} graded answers" + (f" ({len(left_out)} without a score or unreadable, left out)" if left_out else "") + " ...")
-    result = tune_rubric(rubric_, rows, force=force)
-    header = ("# Tuned by `grader tune` on " + graded_path + ": [model] and each question's calibration and exemplars are learned data.\n"
-              if not result.kept else "# `grader tune` on " + graded_path + " kept this rubric's own scoring: " + result.kept + ".\n")
-    write_rubric_text(target, rubric_toml(result.rubric, header=header.rstrip("\n")))
+    def started(graded: int, left_out: int) -> None:
+        click.echo(f"Tuning on {graded} graded answers" + (f" ({left_out} without a score or unreadable, left out)" if left_out else "") + " ...")
+
+    run = tune_file(rubric_path, graded_path, out_path, in_place=in_place, force=force, on_start=started)
+    result, target = run.result, run.target
     if result.kept:
         click.echo(f"Kept the rubric's own scoring: {result.kept}. Grade more answers, or add --force to use the learned model anyway.")
     else:
@@ -198,18 +158,14 @@ def evaluate(rubric_path: str, graded_path: str, as_json: bool) -> None:
     import json
 
     from .metrics import format_table, json_ready
-    from .rubric import load_rubric
-    from .tuning import evaluate as evaluate_rubric, read_graded
+    from .tuning import evaluate_file
 
-    rubric_ = load_rubric(rubric_path)
-    rows, left_out = read_graded(graded_path, rubric_)
-    report = evaluate_rubric(rubric_, rows)
-    report["left_out"] = len(left_out)
+    report = evaluate_file(rubric_path, graded_path)
     if as_json:
-        click.echo(json.dumps(json_ready({"rubric": rubric_path, "tuned": bool(rubric_.model), **report}), indent=2))
+        click.echo(json.dumps(json_ready(report), indent=2))
         return
     click.echo(f"{report['overall']['n']} answers compared with your marks (rubric {rubric_path}"
-               f"{', tuned' if rubric_.model else ', untuned'}); exact = same step, adjacent = within 1 point.")
+               f"{', tuned' if report['tuned'] else ', untuned'}); exact = same step, adjacent = within 1 point.")
     for line in format_table(report):
         click.echo(line)
     skipped = report["not_scored"] + report["left_out"]

@@ -7,10 +7,7 @@ a flag saying why, so nothing read is ever lost.
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 
@@ -18,9 +15,10 @@ from .answers import Answer
 from .feedback import feedback_for
 from .features import FEATURE_NAMES, AnswerFeatures, ConceptResult
 from .flags import Flag, answer_flags, near_duplicates, near_duplicates_in_texts, rubric_checks
-from .parallel import Forked, can_fork, split_map
 from .rubric import Rubric
-from .scorer import score_parts
+from .runtime import Runtime
+from .scoring import learned_cap, scorer_for
+from .scoring.confidence import confidence as confidence_of
 
 REVIEW_CONFIDENCE = 0.5
 """Answers whose confidence is below this go to the review queue (`needs_review`)."""
@@ -54,9 +52,13 @@ class GradedAnswer:
         return [flag.code for flag in self.flags]
 
 
-def grade(rubric: Rubric, answers: list[Answer], scorer=None) -> list[GradedAnswer]:
+def grade(rubric: Rubric, answers: list[Answer], scorer=None, runtime: Runtime | None = None) -> list[GradedAnswer]:
     """Grade answers against the rubric; returns one GradedAnswer per input answer, sorted by
-    student then the rubric's question order."""
+    student then the rubric's question order. `scorer`: a fitted regressor of the feature matrix
+    (default: scoring.scorer_for(rubric)); `runtime`: how a big batch may use the machine (default:
+    Runtime(), which forks on Linux from 5,000 answers)."""
+    runtime = runtime or Runtime()
+    scorer = scorer if scorer is not None else scorer_for(rubric)
     graded: list[GradedAnswer] = []
     gradable: list[Answer] = []
     for answer in answers:
@@ -75,45 +77,28 @@ def grade(rubric: Rubric, answers: list[Answer], scorer=None) -> list[GradedAnsw
         else:
             gradable.append(answer)
     order = {q.id: i for i, q in enumerate(rubric.questions)}
-    with paused_gc():   # the sort too: its 100,000 keys would set off full collections
+    with runtime.batch():   # the sort too: its 100,000 keys would set off full collections
         if gradable:
-            graded.extend(_grade_batch(rubric, gradable, scorer))
+            graded.extend(_grade_batch(rubric, gradable, scorer, runtime))
         graded.sort(key=lambda g: (g.student_id, order.get(g.question_id, len(order)), g.question_id, g.source))
     return graded
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the duration (restored after): a batch makes
-    millions of small objects that hold no cycles (tokens, concept results), and every full
-    collection walks all of them again: a quarter of the feature time at 100,000 answers."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _grade_batch(rubric: Rubric, answers: list[Answer], scorer) -> list[GradedAnswer]:
+def _grade_batch(rubric: Rubric, answers: list[Answer], scorer, runtime: Runtime) -> list[GradedAnswer]:
     # Near-duplicates need only the texts: on a big batch a forked process (the second core)
     # looks for them while this one computes the features and scores.
     identities = ([a.question_id for a in answers], [a.student_id for a in answers], [a.text for a in answers])
-    with Forked(near_duplicates_in_texts, *identities) if can_fork(len(answers)) else nullcontext() as pending:
-        return _score_and_explain(rubric, answers, scorer, identities, pending)
+    with runtime.forked(len(answers), near_duplicates_in_texts, *identities) as pending:
+        return _score_and_explain(rubric, answers, scorer, identities, pending, runtime)
 
 
-def _score_and_explain(rubric: Rubric, answers: list[Answer], scorer, identities, pending: Forked | None) -> list[GradedAnswer]:
+def _score_and_explain(rubric: Rubric, answers: list[Answer], scorer, identities, pending, runtime: Runtime) -> list[GradedAnswer]:
     X = [(a.question_id, a.text) for a in answers]
-    analysis = AnswerFeatures(rubric).fit_analyze(X)
-    from .tuning import learned_cap, scorer_for   # the tuned model when the rubric has a [model]
-
-    if scorer is None:
-        scorer = scorer_for(rubric, analysis.values)
+    analysis = AnswerFeatures(rubric, runtime=runtime).fit_analyze(X)
     fractions = np.clip(scorer.predict(analysis.values), 0.0, 1.0)
     duplicates = pending.result() if pending is not None else near_duplicates(*identities, analysis.words)
-    confidences = _confidence(analysis.values, fractions, rubric, answers)
+    steps = np.array([rubric.scale.step / rubric.max_score(a.question_id) for a in answers])
+    confidences = confidence_of(analysis.values, fractions, steps)
     checks = rubric_checks(rubric)
     # Python floats once for the whole batch, not one numpy scalar conversion per value.
     value_rows = analysis.values.tolist()
@@ -133,7 +118,7 @@ def _score_and_explain(rubric: Rubric, answers: list[Answer], scorer, identities
             rows.append((flags, feedback_for(analysis.concepts[i], flags, analysis.missing_terms[i])))
         return rows
 
-    explained = split_map(flags_and_feedback, len(answers))
+    explained = runtime.split_map(flags_and_feedback, len(answers))
     # Rounded in numpy: round(v, 4) for each of 2 million values took a second.
     feature_rows = np.round(analysis.values, 4).tolist()
     fraction_list = fractions.tolist()
@@ -143,7 +128,7 @@ def _score_and_explain(rubric: Rubric, answers: list[Answer], scorer, identities
     for i, answer in enumerate(answers):
         scale = scales[answer.question_id]
         flags, feedback = explained[i]
-        fraction = min(fraction_list[i], learned_cap(rubric, flags))
+        fraction = min(fraction_list[i], learned_cap(rubric, [flag.code for flag in flags]))
         confidence = confidence_list[i] * (0.5 if flags else 1.0)
         results.append(GradedAnswer(
             student_id=answer.student_id, question_id=answer.question_id, answer=answer.text,
@@ -154,18 +139,3 @@ def _score_and_explain(rubric: Rubric, answers: list[Answer], scorer, identities
             features=dict(zip(FEATURE_NAMES, feature_rows[i])),
         ))
     return results
-
-
-def _confidence(values: np.ndarray, fractions: np.ndarray, rubric: Rubric, answers: list[Answer]) -> np.ndarray:
-    """How sure the score is, 0..1. Lower near a rounding boundary between two score steps, when
-    the concept evidence and the model-answer similarity disagree, and when an answer that earns
-    marks is unlike every model answer and exemplar (nothing to compare it with)."""
-    parts = score_parts(values)
-    steps = np.array([rubric.scale.step / rubric.max_score(a.question_id) for a in answers])
-    offset = np.abs((fractions / steps) - np.round(fractions / steps))      # 0 on a step, 0.5 on a boundary
-    boundary = 1.0 - 0.6 * offset                                            # 0.7..1
-    agreement = 1.0 - 0.6 * np.abs(parts["concepts"] - parts["recall"])
-    column = {name: values[:, i] for i, name in enumerate(FEATURE_NAMES)}
-    nearest_reference = np.maximum.reduce([column["word_cosine"], column["char_cosine"], column["exemplar_score"]])
-    unlike_references = (nearest_reference < 0.1) & (fractions > 0.2)
-    return np.clip(boundary * agreement * (0.6 + 0.4 * parts["substance"]) * np.where(unlike_references, 0.6, 1.0), 0.0, 1.0)

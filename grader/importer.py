@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answers import InputError, csv_rows
-from .rubric import Question, Rubric, RubricError, dump_rubric, rubric_from_dict, rubric_to_dict
+from .writers.files import OutputError, atomic_writer
+from .rubric import Question, Rubric, RubricError, dump_rubric, rubric_from_dict, rubric_to_dict, step_divides
 from .text import normalize, rarest_words, tokenize
 
 REQUIRED = ("question_id", "prompt", "model_answer")
@@ -101,10 +102,18 @@ def rubric_toml(rubric: Rubric, suggestions: dict[str, list[str]] | None = None,
     return text
 
 
+def import_rubric_file(questions: str | Path, out: str | Path, max_score: float = 5.0, step: float = 0.5,
+                       title: str | None = None) -> ImportedRubric:
+    """`grader rubric import`: read the questions CSV, write the rubric TOML to `out`."""
+    if Path(questions).resolve() == Path(out).resolve():
+        raise InputError(f"{out}: --out is the questions CSV itself; choose another file such as rubric.toml")
+    imported = import_questions(questions, max_score=max_score, step=step, title=title)
+    write_rubric_text(out, imported.toml())
+    return imported
+
+
 def write_rubric_text(path: str | Path, text: str) -> Path:
     """Write rubric TOML atomically (a half-written rubric never replaces a good one)."""
-    from .writers import OutputError, atomic_writer
-
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name such as rubric.toml with --out")
@@ -150,7 +159,7 @@ def _max_score(value: str, path: Path, line: int, step: float) -> float | None:
         number = math.nan
     if not math.isfinite(number) or number <= 0:
         raise InputError(f"{path}: line {line}: column max_score is {value!r}; give a positive number such as 5 or leave it empty")
-    if abs(number / step - round(number / step)) > 1e-9:
+    if not step_divides(number, step):
         raise InputError(f"{path}: line {line}: column max_score {value} is not a multiple of the step {step:g}; "
                          "use a multiple of the step or change --step")
     return number

@@ -257,11 +257,24 @@ def _text(data: dict[str, Any], key: str, where: str, source: str, required: boo
     return value.strip()
 
 
+def finite_number(value: Any) -> float | None:
+    """`value` as a float when it is a finite TOML number (not a boolean), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def step_divides(maximum: float, step: float) -> bool:
+    """Whether `step` divides `maximum` (within rounding): scores are multiples of the step."""
+    return abs(maximum / step - round(maximum / step)) <= 1e-9
+
+
 def _number(data: dict[str, Any], key: str, where: str, source: str) -> float:
     value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    number = finite_number(value)
+    if number is None:
         raise RubricError(source, f"{where}.{key}", f"must be a number (got {value!r})")
-    return float(value)
+    return number
 
 
 def _positive(data: dict[str, Any], key: str, where: str, source: str, default: float | None = None) -> float:
@@ -274,7 +287,7 @@ def _positive(data: dict[str, Any], key: str, where: str, source: str, default: 
 
 
 def _check_step(maximum: float, step: float, where: str, source: str) -> None:
-    if abs(maximum / step - round(maximum / step)) > 1e-9:
+    if not step_divides(maximum, step):
         raise RubricError(source, f"{where}.step", f"step {step:g} does not divide the maximum {maximum:g}; pick a step such as 0.5 or 1")
 
 

@@ -261,11 +261,6 @@ def quotable(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
-def content_stems(text: str) -> list[str]:
-    """Stems of the content words of `text`, in order (function words and negations dropped)."""
-    return [tok.stem for tok in tokenize(text) if tok.is_content]
-
-
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences (or list items / paragraphs) of `text`."""
     spans: list[tuple[int, int]] = []

@@ -1,9 +1,9 @@
 """Agreement with a teacher's marks on answers written and graded blind to the grader's internals.
 
-tests/fixtures/heldout_stakhanovism.csv was written by a separate session acting as a history
+tests/fixtures/dev_stakhanovism.csv was written by a separate session acting as a history
 teacher, who never saw the grader's code or rubric: 25 students x 3 questions, 60 genuine answers
 and 15 that try to game a keyword grader, each with the teacher's 0-5 mark.
-tests/fixtures/heldout_gaming_b.csv was written the same way, later and by another session, asked
+tests/fixtures/dev_gaming_b.csv was written the same way, later and by another session, asked
 for many more gaming answers (eight off-topic paragraphs seeded with key terms among them) and for
 genuine answers in every style: 36 students x 3 questions, 76 genuine and 32 gaming.
 """
@@ -19,8 +19,8 @@ from sklearn.metrics import cohen_kappa_score
 from grader.answers import read_csv
 from grader.grading import grade
 
-HELDOUT = FIXTURES / "heldout_stakhanovism.csv"
-HELDOUT_B = FIXTURES / "heldout_gaming_b.csv"
+HELDOUT = FIXTURES / "dev_stakhanovism.csv"
+HELDOUT_B = FIXTURES / "dev_gaming_b.csv"
 
 
 def graded_with_teacher(rubric, path):

@@ -7,9 +7,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from grader import flags
+from grader.flags import duplicates
 from grader.features import WordwiseCharTfidf
-from grader.flags import _candidate_pairs, _similarity_bound, word_triples
+from grader.flags import word_triples
+from grader.flags.duplicates import _candidate_pairs, _similarity_bound
 
 
 def _reference_pairs(word_strings):
@@ -31,7 +32,7 @@ def _reference_pairs(word_strings):
 
 @pytest.mark.parametrize("one_code_vocabulary", [2 ** 21, 1])   # 1: the two-step triple codes
 def test_candidate_pairs_match_the_reference(monkeypatch, one_code_vocabulary):
-    monkeypatch.setattr(flags, "_ONE_CODE_VOCABULARY", one_code_vocabulary)
+    monkeypatch.setattr(duplicates, "_ONE_CODE_VOCABULARY", one_code_vocabulary)
     rng = random.Random(7)
     vocabulary = [f"w{n}" for n in range(40)]
     for n_answers in (2, 5, 60, 300):

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import report
+from grader.writers import gradebook, report, write_teacher_files
+from grader.writers import pages as feedback_pages
+from grader.writers import students as by_student
 from grader.cli import main
 from grader.features import ConceptResult
 from grader.flags import Flag
@@ -63,9 +65,9 @@ def class_results():
 
 
 def test_gradebook_has_a_row_per_student_a_column_per_question_and_empty_ungraded_cells(tmp_path, bundled_rubric):
-    students = report.group_by_student(class_results())
+    students = by_student.group_by_student(class_results())
     path = tmp_path / "gradebook.csv"
-    report.write_gradebook(students, bundled_rubric, path)
+    gradebook.write_gradebook(students, bundled_rubric, path)
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert rows[0] == ["student_id", "q1 (5)", "q2 (5)", "q3 (5)", "total (15)"]
     by_id = {row[0]: row[1:] for row in rows[1:]}
@@ -76,16 +78,16 @@ def test_gradebook_has_a_row_per_student_a_column_per_question_and_empty_ungrade
 
 
 def test_gradebook_defuses_ids_that_a_spreadsheet_would_run_as_formulas(tmp_path, bundled_rubric):
-    students = report.group_by_student([graded("=HYPERLINK(\"http://x\")", "q1", 3.0), graded("@sum", "q1", 1.0)])
+    students = by_student.group_by_student([graded("=HYPERLINK(\"http://x\")", "q1", 3.0), graded("@sum", "q1", 1.0)])
     path = tmp_path / "gradebook.csv"
-    report.write_gradebook(students, bundled_rubric, path)
+    gradebook.write_gradebook(students, bundled_rubric, path)
     ids = [row[0] for row in list(csv.reader(path.open(encoding="utf-8")))[1:]]
     assert ids == ["'=HYPERLINK(\"http://x\")", "'@sum"]
 
 
 def test_gradebook_uses_the_graded_copy_when_a_student_answered_twice(tmp_path, bundled_rubric):
     duplicate = graded("amara", "q1", None, flags=[Flag("duplicate", "a second answer to the same question")])
-    students = report.group_by_student([duplicate, graded("amara", "q1", 4.0)])
+    students = by_student.group_by_student([duplicate, graded("amara", "q1", 4.0)])
     assert students[0].for_question("q1").score == 4.0
     assert students[0].total(bundled_rubric) == 4.0
 
@@ -95,9 +97,9 @@ def test_gradebook_uses_the_graded_copy_when_a_student_answered_twice(tmp_path, 
 
 def test_feedback_pages_stay_inside_the_folder_and_never_overwrite_each_other(tmp_path, bundled_rubric):
     ids = ["../../etc/passwd", "a/b", "a_b", "A_B", "..", "CON", "amara"]
-    students = report.group_by_student([graded(sid, "q1", float(i % 5)) for i, sid in enumerate(ids)])
+    students = by_student.group_by_student([graded(sid, "q1", float(i % 5)) for i, sid in enumerate(ids)])
     folder = tmp_path / "out" / "feedback"
-    pages = report.write_feedback_pages(students, bundled_rubric, folder)
+    pages = feedback_pages.write_feedback_pages(students, bundled_rubric, folder)
     assert set(pages) == set(ids)
     written = sorted(folder.iterdir())
     assert len(written) == len(ids) == len({p.name.lower() for p in written})
@@ -105,15 +107,15 @@ def test_feedback_pages_stay_inside_the_folder_and_never_overwrite_each_other(tm
         assert path.resolve().parent == folder.resolve()
         assert path.suffix == ".md" and not path.name.startswith(".")
         # each page is the one for its own student: the heading names exactly that id (escaped)
-        assert path.read_text(encoding="utf-8").splitlines()[0] == f"# Feedback for {report.markdown_text(student_id)}"
+        assert path.read_text(encoding="utf-8").splitlines()[0] == f"# Feedback for {feedback_pages.markdown_text(student_id)}"
     assert not (tmp_path / "etc").exists() and not (tmp_path / "passwd").exists()
 
 
 def test_feedback_page_shows_prompt_score_and_feedback_but_not_teacher_only_flag_reasons(bundled_rubric):
-    students = {s.student_id: s for s in report.group_by_student(class_results())}
-    page = report.feedback_page(students["ben"], bundled_rubric)
+    students = {s.student_id: s for s in by_student.group_by_student(class_results())}
+    page = feedback_pages.feedback_page(students["ben"], bundled_rubric)
     q1 = bundled_rubric.question("q1")
-    assert f"## q1. {report.markdown_text(q1.prompt)}" in page
+    assert f"## q1. {feedback_pages.markdown_text(q1.prompt)}" in page
     assert "**Score: 2.5 / 5**" in page
     assert "**Score: not graded yet** (out of 5)" in page
     assert "- Not graded: the answer is blank." in page
@@ -125,13 +127,13 @@ def test_feedback_page_shows_prompt_score_and_feedback_but_not_teacher_only_flag
 
 
 def test_markdown_text_shows_hostile_text_literally():
-    assert report.markdown_text(HOSTILE_ID) == r"\<img src=x onerror=alert(1)\>"
-    assert report.markdown_text("[click](javascript:alert(1))") == r"\[click\](javascript:alert(1))"
-    assert report.markdown_text("# not a heading") == r"\# not a heading"
-    assert report.markdown_text("1. not a list") == r"1\. not a list"
-    assert report.markdown_text("**bold**\n\n- item") == r"\*\*bold\*\* - item"
-    assert report.markdown_text("fish & chips") == "fish & chips"
-    assert report.markdown_text("&lt;b&gt;") == r"\&lt;b\&gt;"
+    assert feedback_pages.markdown_text(HOSTILE_ID) == r"\<img src=x onerror=alert(1)\>"
+    assert feedback_pages.markdown_text("[click](javascript:alert(1))") == r"\[click\](javascript:alert(1))"
+    assert feedback_pages.markdown_text("# not a heading") == r"\# not a heading"
+    assert feedback_pages.markdown_text("1. not a list") == r"1\. not a list"
+    assert feedback_pages.markdown_text("**bold**\n\n- item") == r"\*\*bold\*\* - item"
+    assert feedback_pages.markdown_text("fish & chips") == "fish & chips"
+    assert feedback_pages.markdown_text("&lt;b&gt;") == r"\&lt;b\&gt;"
 
 
 # --------------------------------------------------------------------------- highlighting
@@ -197,8 +199,8 @@ def parse(html: str) -> DomText:
 def class_report_html(out, rubric) -> str:
     """report.html for class_results(), with its feedback pages written into out/feedback."""
     results = class_results()
-    students = report.group_by_student(results)
-    pages = report.write_feedback_pages(students, rubric, out / "feedback")
+    students = by_student.group_by_student(results)
+    pages = feedback_pages.write_feedback_pages(students, rubric, out / "feedback")
     return report.render_report(report.build_report_context(results, rubric, students, pages, out))
 
 
@@ -249,7 +251,7 @@ def test_report_of_a_large_class_is_capped_and_says_so(tmp_path, bundled_rubric)
     results = [graded(f"s{i:05d}", r.question_id, r.score, answer=r.answer * 20, flags=r.flags, feedback=r.feedback,
                       concepts=r.concepts, needs_review=r.needs_review, confidence=r.confidence)
                for i in range(10_000) for r in base[(i % 2) * 3:(i % 2) * 3 + 3]]
-    students = report.group_by_student(results)
+    students = by_student.group_by_student(results)
     html = report.render_report(report.build_report_context(results, bundled_rubric, students, {}, tmp_path))
     size_mb = len(html.encode("utf-8")) / 1e6
     assert size_mb < 8, size_mb
@@ -268,7 +270,7 @@ def test_write_report_reports_progress_over_students(tmp_path, bundled_rubric):
         from contextlib import nullcontext
         return nullcontext(items)
 
-    written = report.write_report(class_results(), bundled_rubric, tmp_path, progress)
+    written = write_teacher_files(class_results(), bundled_rubric, tmp_path, progress)
     assert calls == [(3, "Writing feedback pages")]
     assert {p.name for p in written} >= {"report.html", "gradebook.csv", "amara.md", "ben.md"}
     assert all(p.exists() for p in written)
@@ -341,4 +343,4 @@ def test_report_opens_in_a_browser_and_hostile_text_stays_text(tmp_path):
     assert dom.count("svg") >= 2
     pages = sorted((out / "feedback").glob("*.md"))
     assert len(pages) == 3
-    assert any(report.markdown_text(HOSTILE_ID) in p.read_text(encoding="utf-8") for p in pages)
+    assert any(feedback_pages.markdown_text(HOSTILE_ID) in p.read_text(encoding="utf-8") for p in pages)

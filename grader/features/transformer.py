@@ -1,0 +1,266 @@
+"""`AnswerFeatures`: (question_id, answer) pairs -> the feature matrix of features/columns.py.
+
+A scikit-learn transformer: `fit` learns the word and character TF-IDF vocabularies from the model
+answers, the prompts and the answers being graded; `transform` returns one row per answer (columns
+`get_feature_names_out()`), and `analyze` also returns, per answer, which concepts were found and
+the words that show it, which the feedback quotes.
+
+X is a sequence of (question_id, answer_text) pairs, e.g. a list of tuples or an (n, 2) array.
+
+Where the estimator contract cannot hold: an answer's features depend on the batch it is
+transformed in (the peer and relative columns, the foreign-word share; see features/peers.py),
+so `transform` of one answer alone differs from its row in the class's batch. That is a choice:
+the class is context for each answer (README, "Class context").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from ..rubric import Question, Rubric
+from ..runtime import SERIAL, Runtime
+from .batch import QuestionBatch
+from .columns import COLUMN, FEATURE_NAMES, SIGNALS, columns_of
+from .concepts import ConceptMatcher, ConceptResult
+from .context import all_references, foreign_shares, foreign_terms, other_question_margins
+from .peers import peer_columns, peer_margins
+from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, references
+from .similarity import exemplar_columns, references_of, similarity_columns
+from .substance import answer_counts, substance_columns
+from .vectors import WordwiseCharTfidf, count_word_terms, l2_rows, unigram_mask, word_terms
+
+
+def calibration_columns(batch: QuestionBatch, done: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """calibration_offset: the question's offset learned by `grader tune`."""
+    return {"calibration_offset": np.full(batch.size, batch.question.calibration.get("offset", 0.0))}
+
+
+QuestionSignal = Callable[[QuestionBatch, dict[str, np.ndarray]], dict[str, np.ndarray]]
+QUESTION_SIGNALS: dict[str, QuestionSignal] = {
+    # In this order: a signal reads the columns of the ones before it (`done`).
+    "similarity": similarity_columns,
+    "substance": substance_columns,
+    "exemplars": exemplar_columns,
+    "peers": peer_columns,
+    "calibration": calibration_columns,
+}
+"""The signals computed per question from its answers' vectors; "concepts" is computed per answer
+(ConceptMatcher). Every signal of columns.py is one of the two."""
+if set(QUESTION_SIGNALS) | {"concepts"} != set(SIGNALS):   # the table and the functions agree
+    raise ImportError(f"features/columns.py names signals {SIGNALS}; QUESTION_SIGNALS has {tuple(QUESTION_SIGNALS)}")
+
+
+@dataclass
+class Analysis:
+    values: np.ndarray                          # (n_answers, len(FEATURE_NAMES))
+    concepts: list[list[ConceptResult]] = field(default_factory=list)
+    missing_terms: list[list[str]] = field(default_factory=list)  # model-answer words not used
+    words: list[str] = field(default_factory=list)      # each answer's lowercase words joined by spaces
+    content_runs: list[int] = field(default_factory=list)  # longest run of consecutive content words
+    # Share of the answer's distinct content stems that neither the rubric (any question) nor two
+    # other answers in the batch use: high for a paragraph about something else.
+    foreign_shares: np.ndarray | None = None
+    # The other rubric question each answer is most similar to, and by how much more than to its
+    # own question: (word cosine, char cosine) with the model answers, and word cosine with the
+    # batch's other answers to each question (NaN with fewer than MIN_PEERS answers to either);
+    # ("", 0, 0, NaN) with a single question.
+    other_questions: list[str] = field(default_factory=list)
+    other_margins: np.ndarray | None = None
+
+
+class AnswerFeatures(TransformerMixin, BaseEstimator):
+    """Turn (question_id, answer) pairs into the numeric features of features/columns.py.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        Questions with model answers and concepts.
+    prompt_weight : float
+        Weight of the question's own words in similarity (1 = like any word); restating the
+        question should earn (almost) nothing.
+    char_ngrams : tuple
+        Range of character n-gram lengths.
+    runtime : Runtime
+        How a big batch may use the machine (grader/runtime.py); the features are the same either way.
+    """
+
+    def __init__(self, rubric: Rubric, prompt_weight: float = 0.15, char_ngrams: tuple[int, int] = (3, 5),
+                 runtime: Runtime = SERIAL):
+        self.rubric = rubric
+        self.prompt_weight = prompt_weight
+        self.char_ngrams = char_ngrams
+        self.runtime = runtime
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray(FEATURE_NAMES, dtype=object)
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        pairs = _pairs(X)
+        tokenizer = Tokenizer(RubricVocabulary(self.rubric))
+        self._fit_prepared(tokenizer, [tokenizer.prepare(qid, text) for qid, text in pairs])
+        return self
+
+    def fit_analyze(self, X) -> Analysis:
+        """fit(X) then analyze(X), preparing each answer once (what grading a batch does)."""
+        pairs = _pairs(X)
+        tokenizer = Tokenizer(RubricVocabulary(self.rubric))
+        prepared = [tokenizer.prepare(qid, text) for qid, text in pairs]
+        counts = self._fit_prepared(tokenizer, prepared)
+        return self._analyze_prepared(pairs, prepared, counts)
+
+    def _fit_prepared(self, tokenizer: Tokenizer, answers: list[Prepared]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Fit the vectorizers on the rubric's texts and the answers; returns the answers' word
+        term counts and character n-gram counts, rows as the vectorizers' transforms count them,
+        so that analysing the same answers needs no second pass over their terms."""
+        rubric = self.rubric
+        texts = [tokenizer.prepare(q.id, text) for q in rubric.questions for text in references(q)]
+        prompts = [tokenizer.prepare(q.id, q.prompt) for q in rubric.questions]
+        corpus = texts + prompts + answers
+        # Counted once: the TfidfVectorizer gets the vocabulary and idf of these counts (what
+        # TfidfVectorizer.fit computes).
+        vocabulary, word_counts = count_word_terms([p.content for p in corpus])
+        weighting = TfidfTransformer(sublinear_tf=True).fit(word_counts)
+        word_vectorizer = TfidfVectorizer(analyzer=word_terms, sublinear_tf=True, vocabulary=vocabulary)
+        word_vectorizer.idf_ = weighting.idf_
+        char_vectorizer = WordwiseCharTfidf(tuple(self.char_ngrams))
+        char_counts = char_vectorizer.fit_counts([p.novel_text for p in corpus])
+        unigram = unigram_mask(word_vectorizer)
+        self.vocabulary_ = tokenizer.vocabulary
+        self.word_vectorizer_, self.char_vectorizer_ = word_vectorizer, char_vectorizer
+        self.references_ = {q.id: references_of(q, tokenizer, word_vectorizer, char_vectorizer, unigram,
+                                                self.prompt_weight, rubric.max_score(q.id)) for q in rubric.questions}
+        self.all_references_ = all_references(self.references_)
+        self.foreign_terms_ = foreign_terms(word_vectorizer, unigram, len(corpus), self.vocabulary_.course)
+        first_answer = len(texts) + len(prompts)
+        return word_counts[first_answer:], char_counts[first_answer:]
+
+    # -- transforming --------------------------------------------------------------------------
+    def transform(self, X):
+        return self.analyze(X).values
+
+    def analyze(self, X) -> Analysis:
+        """Features and per-concept evidence for each (question_id, answer) pair."""
+        check_is_fitted(self, "references_")
+        pairs = _pairs(X)
+        tokenizer = Tokenizer(self.vocabulary_)
+        return self._analyze_prepared(pairs, [tokenizer.prepare(qid, text) for qid, text in pairs])
+
+    def _analyze_prepared(self, pairs: list[tuple[str, str]], all_prepared: list[Prepared],
+                          counts: tuple[sp.csr_matrix, sp.csr_matrix] | None = None) -> Analysis:
+        """`counts`: the answers' word term and character n-gram counts when fitting made them."""
+        values = np.zeros((len(pairs), len(FEATURE_NAMES)))
+        foreign = np.zeros(len(pairs))
+        other_questions = [""] * len(pairs)
+        other_margins = np.zeros((len(pairs), 3))
+        unit_rows: dict[str, sp.csr_matrix] = {}
+        by_question: dict[str, list[int]] = defaultdict(list)
+        for index, (qid, _) in enumerate(pairs):
+            by_question[qid].append(index)
+        questions = [(self._question_or_fail(qid), rows) for qid, rows in by_question.items()]
+        vocabulary = self.vocabulary_
+        matchers = {q.id: ConceptMatcher(q, vocabulary.phrase_stems, vocabulary.prompt_stems[q.id],
+                                         self.word_vectorizer_.vocabulary_) for q, _ in questions}
+
+        # Word vectors per question, weighted as transform would (numpy's vectorised log can differ
+        # in the last bit with an element's position in the array), so per question.
+        weighting = TfidfTransformer(sublinear_tf=True)
+        weighting.idf_ = self.word_vectorizer_.idf_
+        word_rows = {q.id: (self.word_vectorizer_.transform([all_prepared[i].content for i in rows]).tocsr()
+                            if counts is None else weighting.transform(counts[0][rows]).tocsr())
+                     for q, rows in questions}
+        # Counted here, before the fork below: a worker that read the answers' tokens would copy
+        # the pages holding them (copy-on-write), hundreds of MiB at 100,000 answers.
+        question_counts = {q.id: answer_counts(vocabulary, q.id, [all_prepared[i] for i in rows]) for q, rows in questions}
+
+        def per_question(start: int, stop: int) -> list:
+            done = []
+            for question, rows in questions[start:stop]:
+                words = word_rows[question.id]
+                if counts is None:
+                    chars = self.char_vectorizer_.transform([all_prepared[i].novel_text for i in rows])
+                else:
+                    chars = self.char_vectorizer_.transform_counts(counts[1][rows])
+                block, demoted = self._question_features(question, question_counts[question.id], words, chars)
+                closest, margins = other_question_margins(self.all_references_, question.id,
+                                                          self.references_[question.id], demoted, chars)
+                done.append((block, foreign_shares(self.foreign_terms_, words), closest, margins, l2_rows(demoted)))
+            return done
+
+        # Then what reads each answer's words in Python, one answer at a time (on a big batch a
+        # forked process takes half of the answers), from the aliases each answer may hold.
+        concept_candidates: list[list[int]] = [[] for _ in pairs]
+        for question, rows in questions:
+            for i, candidates in zip(rows, matchers[question.id].candidates(word_rows[question.id])):
+                concept_candidates[i] = candidates
+
+        def per_answer(start: int, stop: int) -> list:
+            rows = []
+            for i in range(start, stop):
+                qid, p = pairs[i][0], all_prepared[i]
+                found = matchers[qid].results(p, concept_candidates[i])
+                used = set(p.stems)
+                rows.append((found, *matchers[qid].shares(found),
+                             [word for term, word in self.references_[qid].key_terms if term not in used],
+                             " ".join(p.words),   # as text.joined_words
+                             longest_run(p.content_positions)))
+            return rows
+
+        # The questions' sparse products and counts need nothing from concept matching, nor it from
+        # them: on a big batch a forked process does them meanwhile.
+        with self.runtime.forked(len(pairs), per_question, 0, len(questions)) as pending:
+            per_answer_rows = self.runtime.split_map(per_answer, len(pairs))
+            per_question_rows = pending.result() if pending is not None else per_question(0, len(questions))
+        for (question, rows), (block, shares, closest, margins, unit) in zip(questions, per_question_rows):
+            values[rows] = block
+            foreign[rows] = shares
+            other_margins[rows, :2] = margins
+            unit_rows[question.id] = unit
+            for i, other in zip(rows, closest):
+                other_questions[i] = other
+        other_margins[:, 2] = peer_margins(by_question, unit_rows, other_questions)
+        concepts, coverage, negated, missing_terms, words, runs = map(list, zip(*per_answer_rows))
+        values[:, COLUMN["coverage"]] = coverage
+        values[:, COLUMN["negated"]] = negated
+        return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs,
+                        foreign_shares=foreign, other_questions=other_questions, other_margins=other_margins)
+
+    def _question_or_fail(self, question_id: str) -> Question:
+        question = self.rubric.question(question_id)
+        if question is None:
+            raise KeyError(f"question {question_id!r} is not in the rubric")
+        return question
+
+    def _question_features(self, question: Question, counts: np.ndarray, words: sp.csr_matrix,
+                           chars: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
+        """Feature rows of one question's answers from their answer_counts and their word and
+        character TF-IDF vectors: every column of QUESTION_SIGNALS (coverage and negated stay 0:
+        concepts are matched per answer), and the word vectors with the question's words demoted."""
+        ref = self.references_[question.id]
+        demoted = words.multiply(ref.demote).tocsr()
+        norms = np.sqrt(np.asarray(words.multiply(words).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        batch = QuestionBatch(question=question, references=ref, counts=counts, words=words, demoted=demoted,
+                              norms=norms, chars=l2_rows(chars.tocsr()))
+        block = np.zeros((batch.size, len(FEATURE_NAMES)))
+        done: dict[str, np.ndarray] = {}
+        for signal, compute in QUESTION_SIGNALS.items():
+            computed = compute(batch, done)
+            if set(computed) != set(columns_of(signal)):
+                raise ValueError(f"signal {signal} computed {sorted(computed)}; columns.py declares {columns_of(signal)}")
+            for name, column in computed.items():
+                block[:, COLUMN[name]] = column
+                done[name] = block[:, COLUMN[name]]
+        return block, demoted
+
+
+def _pairs(X) -> list[tuple[str, str]]:
+    return [(str(qid), str(text)) for qid, text in X]

@@ -1,0 +1,142 @@
+"""Vectors of texts: TF-IDF of stemmed words and word pairs, and of character n-grams, plus the
+sparse-matrix helpers the signals share.
+
+The word vectorizer's vocabulary and counts are made by `count_word_terms` (numbers each term
+once per distinct stem, counts in numpy); `WordwiseCharTfidf` counts character n-grams once per
+distinct word and spreads them to texts with a sparse product.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+
+
+def word_terms(content: list[str]) -> list[str]:
+    """Content stems and consecutive pairs of them: the word vectorizer's terms."""
+    return content + [f"{a} {b}" for a, b in zip(content, content[1:])]
+
+
+def count_word_terms(contents: list[list[str]]) -> tuple[dict[str, int], sp.csr_matrix]:
+    """The vocabulary (terms sorted, as CountVectorizer numbers them) and the term counts (float64,
+    sorted indices, as CountVectorizer.transform gives them) of the texts' word_terms. Terms are
+    numbered with one dict lookup per stem and counted in numpy, instead of a Python dict update
+    per term per text."""
+    ids: dict[str, int] = {}
+    flat = np.fromiter((ids.setdefault(s, len(ids)) for content in contents for s in content),
+                       dtype=np.int64, count=sum(map(len, contents)))
+    if not len(flat):
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    n_stems = len(ids)
+    text_of = np.repeat(np.arange(len(contents)), [len(content) for content in contents])
+    in_text = text_of[1:] == text_of[:-1]          # consecutive stems of one text make a pair
+    pairs, pair_term = np.unique(flat[:-1][in_text] * n_stems + flat[1:][in_text], return_inverse=True)
+    stems = list(ids)
+    terms = stems + [f"{stems[code // n_stems]} {stems[code % n_stems]}" for code in pairs.tolist()]
+    column = np.empty(len(terms), dtype=np.int64)
+    column[sorted(range(len(terms)), key=terms.__getitem__)] = np.arange(len(terms))
+    rows = np.concatenate([text_of, text_of[1:][in_text]])
+    cols = column[np.concatenate([flat, n_stems + pair_term.ravel()])]
+    counts = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(contents), len(terms)))
+    counts.sum_duplicates()
+    counts.sort_indices()
+    return {term: int(col) for term, col in zip(terms, column.tolist())}, counts
+
+
+def term_weights(vectorizer: TfidfVectorizer, prompt_stems: frozenset[str], prompt_weight: float) -> np.ndarray:
+    """Per-column weight: prompt_weight for terms made only of the question's words, else 1."""
+    weights = np.ones(len(vectorizer.vocabulary_))
+    for term, column in vectorizer.vocabulary_.items():
+        if all(part in prompt_stems for part in term.split(" ")):
+            weights[column] = prompt_weight
+    return weights
+
+
+def unigram_mask(vectorizer: TfidfVectorizer) -> np.ndarray:
+    mask = np.zeros(len(vectorizer.vocabulary_))
+    for term, column in vectorizer.vocabulary_.items():
+        if " " not in term:
+            mask[column] = 1.0
+    return mask
+
+
+def presence(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """1.0 where the CSR matrix holds a positive value, else 0: (matrix > 0).astype(float), without
+    scipy's general comparison (which costs a second at 100,000 answers x character n-grams)."""
+    binary = matrix.copy()
+    binary.data = (binary.data > 0).astype(np.float64)
+    return binary
+
+
+def l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.diags(1.0 / norms) @ matrix
+
+
+def l1_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    sums = np.asarray(abs(matrix).sum(axis=1)).ravel()
+    sums[sums == 0] = 1.0
+    return (sp.diags(1.0 / sums) @ matrix).tocsr()
+
+
+class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
+    """TF-IDF of character n-grams inside words, the same numbers as scikit-learn's
+    TfidfVectorizer(analyzer="char_wb", sublinear_tf=True) on lowercase space-separated words.
+
+    char_wb counts of a text are the sum of the counts of its words, so the n-grams are counted once
+    per distinct word (a few thousand) and spread to the texts with a sparse product (texts x words
+    @ words x n-grams), instead of once per word occurrence in Python (millions in a big batch).
+    """
+
+    def __init__(self, ngram_range: tuple[int, int] = (3, 5)):
+        self.ngram_range = ngram_range
+
+    def fit(self, texts, y=None):
+        self.fit_counts(texts)
+        return self
+
+    def fit_counts(self, texts) -> sp.csr_matrix:
+        """fit(texts) and return the texts' n-gram counts (as transform_counts takes them)."""
+        # One pass over the texts: the word counts give both the words to learn n-grams from
+        # and, spread to n-grams, the document frequencies.
+        word_counts = CountVectorizer(analyzer=str.split, dtype=np.float32)
+        per_text = word_counts.fit_transform(texts)
+        words = word_counts.get_feature_names_out()
+        self.ngrams_ = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range),
+                                       dtype=np.float32).fit(words)
+        counts = sorted_rows(per_text @ self.ngrams_.transform(words))
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts)
+        return counts
+
+    @property
+    def idf_(self) -> np.ndarray:
+        return self.tfidf_.idf_
+
+    def transform(self, texts) -> sp.csr_matrix:
+        return self.transform_counts(self._counts(texts))
+
+    def transform_counts(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """TF-IDF rows from n-gram counts (rows of fit_counts' or _counts' result)."""
+        return self.tfidf_.transform(counts).astype(np.float32).tocsr()
+
+    def _counts(self, texts) -> sp.csr_matrix:
+        word_counts = CountVectorizer(analyzer=str.split, dtype=np.float32)
+        try:
+            per_text = word_counts.fit_transform(texts)
+        except ValueError:  # no words at all in these texts
+            return sp.csr_matrix((len(texts), len(self.ngrams_.vocabulary_)), dtype=np.float32)
+        per_word = self.ngrams_.transform(word_counts.get_feature_names_out())
+        return sorted_rows(per_text @ per_word)
+
+
+def sorted_rows(counts: sp.spmatrix) -> sp.csr_matrix:
+    """CSR with each row's n-grams in column order. The product leaves them in an order that
+    depends on the texts counted with it; the float32 norms, summed in that order, would then
+    differ in the last bit between counting a text in the batch and counting it alone. (The
+    counts themselves are small integers, exact in float32 whatever the order.)"""
+    counts = counts.tocsr()
+    counts.sort_indices()
+    return counts

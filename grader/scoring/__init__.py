@@ -1,0 +1,36 @@
+"""Scoring: from the feature matrix to a fraction of each question's marks.
+
+- rules: `RuleScorer`, the untuned scorer with fixed, documented weights, and `score_parts`;
+- learned: `LearnedScorer`, the model `grader tune` fits, and its `[model]` TOML schema;
+- caps: the score caps of the gaming flags;
+- confidence: how sure a score is.
+
+`scorer_for(rubric)` is the scorer grading uses when none is given.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from ..features.columns import FEATURE_NAMES
+from ..rubric import Rubric
+from .caps import SCORE_CAPS, cap_for
+from .learned import LearnedScorer
+from .rules import RuleScorer, score_parts
+
+__all__ = ["SCORE_CAPS", "LearnedScorer", "RuleScorer", "cap_for", "learned_cap", "score_parts", "scorer_for"]
+
+
+def scorer_for(rubric: Rubric):
+    """The scorer `grade()` uses when none is given: the tuned model when the rubric has a
+    `[model]` (RubricError naming the field when it is malformed), else the untuned RuleScorer."""
+    if rubric.model:
+        return LearnedScorer.from_dict(rubric.model, rubric.source)
+    return RuleScorer().fit(np.zeros((1, len(FEATURE_NAMES))))
+
+
+def learned_cap(rubric: Rubric, flag_codes: Iterable[str]) -> float:
+    """The highest share of marks the flags allow, with caps raised by `grader tune` applied."""
+    return cap_for(flag_codes, rubric.model.get("caps") if rubric.model else None)
