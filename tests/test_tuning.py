@@ -22,7 +22,7 @@ from grader.grading import grade
 from grader.importer import import_questions
 from grader.rubric import Exemplar, RubricError, load_rubric
 from grader.scoring import LearnedScorer, RuleScorer, learned_cap, scorer_for
-from grader.tuning import cross_validated_fractions, featurize, plain_rubric, read_graded, suggest_concepts, tune
+from grader.tuning import GradedRow, cross_validated_fractions, featurize, plain_rubric, read_graded, suggest_concepts, tune
 from grader.tuning.tune import _crossfit_features
 
 from conftest import FIXTURES
@@ -342,3 +342,37 @@ def test_tune_keeps_the_rubric_when_the_evidence_is_thin(tmp_path):
     assert "Kept the rubric's own scoring: only" in result.output
     assert not load_rubric(tuned_file).model
     assert load_rubric(tuned_file).questions == load_rubric(rubric_file).questions
+
+
+FACTS = {
+    "w1": ["Light travels much faster than sound.", "The flash reaches our eyes almost at once.",
+           "Sound moves at about 340 metres per second in air.", "Thunder is the sound of the air expanding.",
+           "The further away the storm, the longer the gap.", "Counting the seconds tells how far the storm is."],
+    "w2": ["The Earth's axis is tilted by about 23 degrees.", "Each hemisphere leans towards the Sun in turn.",
+           "The hemisphere leaning in gets more direct sunlight.", "Its days are longer, so it heats up more.",
+           "Distance from the Sun is not the cause.", "When one hemisphere has summer the other has winter."],
+    "w3": ["A plant needs sunlight to power photosynthesis.", "It takes in water through its roots.",
+           "Carbon dioxide enters through pores in the leaves.", "Chlorophyll captures the light energy.",
+           "The plant makes sugar as food.", "Oxygen is released as a by-product."],
+    "w4": ["Ice is less dense than liquid water.", "Freezing water forms an open crystal lattice.",
+           "The lattice takes up more space than the liquid.", "The same mass in more volume means lower density.",
+           "Anything less dense than water floats on it.", "Hydrogen bonds hold the molecules apart in ice."],
+}
+
+
+def test_tune_adopts_a_model_that_clearly_agrees_better_without_force(imported):
+    """A teacher who gives credit fact by fact (a mark per fact, up to six): the rubric as written
+    gives full marks from the third fact on, the learned model follows the teacher; with 100 marks
+    and a clear cross-validated gain, tune adopts it without --force."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for qid, facts in FACTS.items():
+        for i in range(25):
+            k = int(rng.integers(0, len(facts) + 1))
+            chosen = [facts[j] for j in sorted(rng.choice(len(facts), size=k, replace=False))]
+            text = " ".join(chosen) or "I am not sure about this one."
+            rows.append(GradedRow(Answer(f"{qid}-{i}", qid, text, f"marks.csv:{qid}-{i}"), round(10 * k / 6) / 2))
+    result = tune(imported, rows)
+    assert result.kept == "", result.kept
+    assert result.rubric.model and result.after["pearson"] >= result.before["pearson"] + 0.02
+    assert result.after["rmse"] <= result.before["rmse"]

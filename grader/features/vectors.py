@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
 
 
 def word_terms(content: list[str]) -> list[str]:
@@ -116,10 +117,12 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
         return self.tfidf_.idf_
 
     def transform(self, texts) -> sp.csr_matrix:
+        check_is_fitted(self, "tfidf_")
         return self.transform_counts(self._counts(texts))
 
     def transform_counts(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """TF-IDF rows from n-gram counts (rows of fit_counts' or _counts' result)."""
+        check_is_fitted(self, "tfidf_")
         return self.tfidf_.transform(counts).astype(np.float32).tocsr()
 
     def _counts(self, texts) -> sp.csr_matrix:
