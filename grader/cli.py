@@ -13,13 +13,21 @@ from functools import wraps
 import click
 
 
+def echo(line: str, err: bool = False) -> None:
+    """Every line grader prints: file names, ids and answers in it are untrusted, so controls,
+    escape sequences and bidi characters are shown escaped (text.terminal_safe)."""
+    from .text import terminal_safe
+
+    click.echo(terminal_safe(line), err=err)
+
+
 class Failure(click.ClickException):
     """A fatal, expected problem: printed as one line, exit status 2."""
 
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"grader: error: {self.message}", err=True)
+        echo(f"grader: error: {self.message}", err=True)
 
 
 def _expected_errors():
@@ -67,14 +75,14 @@ def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, quiet:
     <student_id>/<question_id>.txt files."""
     from .pipeline import Grader
 
-    say = None if quiet else (lambda line: click.echo(line, err=True))
+    say = None if quiet else (lambda line: echo(line, err=True))
     # A progress bar only for a person watching: not with --quiet, not into a log file or pipe.
     show_progress = not quiet and sys.stderr.isatty()
     progress = (lambda items, label: click.progressbar(items, label=label, file=sys.stderr)) if show_progress else None
     run = Grader(rubric_path).run(inputs, out_dir, progress=progress, say=say)
     if not quiet:
         for line in run.summary:
-            click.echo(line, err=True)
+            echo(line, err=True)
 
 
 # -- rubric import, tune, evaluate (agreement with human graders) ------------------------------
@@ -99,13 +107,13 @@ def import_rubric(questions: str, out_path: str, max_score: float, step: float, 
     imported = import_rubric_file(questions, out_path, max_score=max_score, step=step, title=title)
     rubric_ = imported.rubric
     with_concepts = sum(1 for q in rubric_.questions if q.concepts)
-    click.echo(f"Wrote {out_path}: {len(rubric_.questions)} questions, {with_concepts} with concepts, "
+    echo(f"Wrote {out_path}: {len(rubric_.questions)} questions, {with_concepts} with concepts, "
                f"scale 0-{rubric_.scale.max:g} in steps of {rubric_.scale.step:g}.")
     if imported.suggestions:
-        click.echo(f"{len(imported.suggestions)} questions have no concepts: they are graded on their model answers. "
+        echo(f"{len(imported.suggestions)} questions have no concepts: they are graded on their model answers. "
                    "Suggested key terms (comments in the file; add them as [[questions.concepts]] if they matter):")
         for qid, terms in imported.suggestions.items():
-            click.echo(f"  {qid}: {', '.join(terms)}")
+            echo(f"  {qid}: {', '.join(terms)}")
 
 
 @main.command()
@@ -123,27 +131,27 @@ def tune(rubric_path: str, graded_path: str, out_path: str | None, in_place: boo
     from .tuning import tune_file
 
     def started(graded: int, left_out: int) -> None:
-        click.echo(f"Tuning on {graded} graded answers" + (f" ({left_out} without a score or unreadable, left out)" if left_out else "") + " ...")
+        echo(f"Tuning on {graded} graded answers" + (f" ({left_out} without a score or unreadable, left out)" if left_out else "") + " ...")
 
     run = tune_file(rubric_path, graded_path, out_path, in_place=in_place, force=force, on_start=started)
     result, target = run.result, run.target
     if result.kept:
-        click.echo(f"Kept the rubric's own scoring: {result.kept}. Grade more answers, or add --force to use the learned model anyway.")
+        echo(f"Kept the rubric's own scoring: {result.kept}. Grade more answers, or add --force to use the learned model anyway.")
     else:
-        click.echo(f"Learned from {result.answers} answers to {result.questions} questions (ridge alpha {result.alpha:g}).")
+        echo(f"Learned from {result.answers} answers to {result.questions} questions (ridge alpha {result.alpha:g}).")
     if result.before is not None:
-        click.echo("Agreement with your marks, before -> after (after: cross-validated with GroupKFold by question, "
+        echo("Agreement with your marks, before -> after (after: cross-validated with GroupKFold by question, "
                    "so each question is scored by a model that never saw its answers):")
         for name in METRICS[1:]:
             after = format_value(name, result.after[name]) if result.after else "-"
-            click.echo(f"  {name:9s} {format_value(name, result.before[name]):>7s} -> {after:>7s}")
+            echo(f"  {name:9s} {format_value(name, result.before[name]):>7s} -> {after:>7s}")
     for code, cap in result.caps.items():
-        click.echo(f"Your marks for answers flagged {code} exceed its cap: raised to {cap:.0%} of the marks (still flagged for review).")
+        echo(f"Your marks for answers flagged {code} exceed its cap: raised to {cap:.0%} of the marks (still flagged for review).")
     if result.suggestions:
-        click.echo("High-scoring answers use these words the rubric lacks; consider them as aliases or concepts:")
+        echo("High-scoring answers use these words the rubric lacks; consider them as aliases or concepts:")
         for qid, terms in result.suggestions.items():
-            click.echo(f"  {qid}: {', '.join(terms)}")
-    click.echo(f"Wrote {target}")
+            echo(f"  {qid}: {', '.join(terms)}")
+    echo(f"Wrote {target}")
 
 
 @main.command()
@@ -162,15 +170,15 @@ def evaluate(rubric_path: str, graded_path: str, as_json: bool) -> None:
 
     report = evaluate_file(rubric_path, graded_path)
     if as_json:
-        click.echo(json.dumps(json_ready(report), indent=2))
+        click.echo(json.dumps(json_ready(report), indent=2))   # ASCII: json escapes every control
         return
-    click.echo(f"{report['overall']['n']} answers compared with your marks (rubric {rubric_path}"
+    echo(f"{report['overall']['n']} answers compared with your marks (rubric {rubric_path}"
                f"{', tuned' if report['tuned'] else ', untuned'}); exact = same step, adjacent = within 1 point.")
     for line in format_table(report):
-        click.echo(line)
+        echo(line)
     skipped = report["not_scored"] + report["left_out"]
     if skipped:
-        click.echo(f"{skipped} answers not compared (no score, blank or unreadable).")
+        echo(f"{skipped} answers not compared (no score, blank or unreadable).")
 
 
 if __name__ == "__main__":  # pragma: no cover

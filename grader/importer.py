@@ -89,7 +89,7 @@ def rubric_toml(rubric: Rubric, suggestions: dict[str, list[str]] | None = None,
     lines = []
     index = 0
     ids = [q.id for q in rubric.questions]
-    for line in text.splitlines():
+    for line in text.split("\n"):   # not splitlines(): it also splits at U+2028 or U+0085 inside a string
         if line == "[[questions]]" and index < len(ids):
             terms = (suggestions or {}).get(ids[index])
             if terms:
@@ -97,7 +97,7 @@ def rubric_toml(rubric: Rubric, suggestions: dict[str, list[str]] | None = None,
                              f"[[questions.concepts]]): {', '.join(terms)}")
             index += 1
         lines.append(line)
-    text = (header + "\n" if header else "") + "\n".join(lines) + "\n"
+    text = (header + "\n" if header else "") + "\n".join(lines).rstrip("\n") + "\n"
     check_round_trip(rubric, text)
     return text
 

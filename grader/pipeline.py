@@ -23,7 +23,8 @@ from .rubric import Rubric, load_rubric
 from .runtime import Runtime
 from .scoring import scorer_for
 from .summary import summary_lines
-from .writers import prepare_out_dir, write_outputs
+from .writers import write_outputs
+from .writers.outputs import OutputFolder
 from .writers.pages import Progress
 
 
@@ -56,27 +57,35 @@ class Grader:
         """One GradedAnswer per answer, sorted by student then the rubric's question order."""
         return grade(self.rubric, answers, self.scorer, self.runtime)
 
-    def write(self, results: list[GradedAnswer], out: str | Path, progress: Progress | None = None) -> list[Path]:
-        """Every output into `out` (created if needed); returns the paths written."""
-        return write_outputs(results, self.rubric, prepare_out_dir(out), progress, self.runtime)
+    def write(self, results: list[GradedAnswer], out: str | Path, progress: Progress | None = None,
+              say: Callable[[str], None] | None = None) -> list[Path]:
+        """Every output into `out` (created if needed), switched in as one set (writers/outputs.py);
+        returns the paths written."""
+        with OutputFolder(out, say=say) as folder:
+            return self._write_into(folder, results, progress)
+
+    def _write_into(self, folder: OutputFolder, results: list[GradedAnswer], progress: Progress | None) -> list[Path]:
+        return folder.write(lambda staging: write_outputs(results, self.rubric, staging, progress, self.runtime))
 
     def run(self, inputs: Iterable[str | Path], out: str | Path, progress: Progress | None = None,
             say: Callable[[str], None] | None = None) -> Run:
         """read, grade and write; `say(line)` hears what is going on (files skipped, answers found)."""
         say = say or (lambda line: None)
         inputs = [str(i) for i in inputs]
-        out = prepare_out_dir(out)   # before reading: an unwritable --out fails at once
-        # One batch: the collector stays off from reading to the last output, which would
-        # otherwise walk the millions of objects the batch made (seconds at 100,000 answers).
-        with self.runtime.batch():
+        # The output folder is checked and locked before anything is read: an unwritable --out,
+        # one that overlaps an input, or one another run is writing fails at once. One batch: the
+        # collector stays off from reading to the last output, which would otherwise walk the
+        # millions of objects the batch made (seconds at 100,000 answers).
+        with OutputFolder(out, inputs, say) as folder, self.runtime.batch():
+            out = folder.out
             answers = self.read(inputs)
-            skipped = {folder: files for folder in (Path(i) for i in inputs if Path(i).is_dir())
-                       if (files := skipped_files(folder))}
-            for folder, files in skipped.items():
-                say(f"Skipped {len(files)} files in {folder} that are not <student_id>/<question_id>.txt or .md "
-                    f"(first: {files[0].relative_to(folder)})")
+            skipped = {given: files for given in (Path(i) for i in inputs if Path(i).is_dir())
+                       if (files := skipped_files(given))}
+            for given, files in skipped.items():
+                say(f"Skipped {len(files)} files in {given} that are not <student_id>/<question_id>.txt or .md "
+                    f"(first: {files[0].relative_to(given)})")
             say(f"Grading {len(answers)} answers with rubric {self.rubric.title!r} ...")
             results = self.grade(answers)
-            written = self.write(results, out, progress)
+            written = self._write_into(folder, results, progress)
             summary = summary_lines(results, self.rubric, out)
         return Run(answers, results, out, written, skipped, summary)

@@ -277,18 +277,29 @@ def _number(data: dict[str, Any], key: str, where: str, source: str) -> float:
     return number
 
 
+MAX_MARKS = 1000.0
+"""The largest scale maximum, question maximum and concept weight a rubric may give."""
+MAX_STEPS = 1000
+"""The most steps a scale may have (max / step): each is a choice in the report's score control."""
+
+
 def _positive(data: dict[str, Any], key: str, where: str, source: str, default: float | None = None) -> float:
     if key not in data and default is not None:
         return default
     value = _number(data, key, where, source)
     if value <= 0:
         raise RubricError(source, f"{where}.{key}", f"must be greater than 0 (got {value:g}); use a positive number")
+    if value > MAX_MARKS:
+        raise RubricError(source, f"{where}.{key}", f"must be at most {MAX_MARKS:g} (got {value:g}); use a smaller number")
     return value
 
 
 def _check_step(maximum: float, step: float, where: str, source: str) -> None:
     if not step_divides(maximum, step):
         raise RubricError(source, f"{where}.step", f"step {step:g} does not divide the maximum {maximum:g}; pick a step such as 0.5 or 1")
+    if maximum / step > MAX_STEPS:
+        raise RubricError(source, f"{where}.step", f"step {step:g} makes {maximum / step:.0f} steps up to {maximum:g} "
+                          f"(at most {MAX_STEPS}); pick a larger step")
 
 
 def rubric_to_dict(rubric: Rubric) -> dict[str, Any]:

@@ -13,6 +13,8 @@ process that runs no other thread; elsewhere, with `processes=1`, and for batche
 from __future__ import annotations
 
 import gc
+import os
+import signal
 import sys
 import threading
 from contextlib import contextmanager, nullcontext, suppress
@@ -98,7 +100,7 @@ class Forked:
         with suppress(OSError):
             fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._process = multiprocessing.get_context("fork").Process(
-            target=_call_and_send, args=(send, function, args), daemon=True)
+            target=_call_and_send, args=(send, function, args, os.getpid()), daemon=True)
         self._process.start()
         send.close()
 
@@ -124,10 +126,25 @@ class Forked:
         self._receive.close()
 
 
-def _call_and_send(send, function, args) -> None:
+def _call_and_send(send, function, args, parent: int) -> None:
+    _die_with(parent)
     try:
         outcome = ("returned", function(*args))
     except BaseException as exc:   # every outcome goes back to the parent, which raises it there
         outcome = ("raised", exc)
     send.send(outcome)
     send.close()
+
+
+_PR_SET_PDEATHSIG = 1   # from <linux/prctl.h>
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when its parent dies (a `kill -9` of the run), so no worker
+    is left blocked on a pipe, or writing outputs for a run that no longer exists."""
+    import ctypes
+
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:   # the parent died before the request was made
+        os._exit(1)

@@ -272,3 +272,15 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text)))
     return spans
+
+
+# What must never reach a terminal raw: C0 and C1 controls (escape sequences start with ESC or
+# CSI), DEL, line and paragraph separators, and the bidirectional controls that reorder what is
+# shown (a file name "gpj.exe" with U+202E displays as "exe.jpg").
+_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` for one line of a terminal message: every control, separator or bidi character is
+    shown as an escape (\\x1b, \\u202e) instead of acting."""
+    return _UNPRINTABLE_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -18,6 +18,12 @@ from ..text import STOPWORDS, match_tokens, sentence_spans, tokenize, word_match
 
 MIN_FUZZY_LEN = 5
 """Stems shorter than this are never spelling-corrected: too many short words are one edit apart."""
+MAX_FUZZY_LEN = 30
+"""Stems longer than this are not in the spelling index, nor corrected: no word is that long, and
+the index holds a variant per letter (a 200,000-letter "word" in a model answer would need 40 GB)."""
+MAX_WORD_CHARS = 40
+"""A longer token is cut to this many characters in the features, so that one student's
+20,000-letter "word" costs no more than a long real word (its character n-grams, its exemplars)."""
 
 
 @dataclass(slots=True)
@@ -73,14 +79,15 @@ class RubricVocabulary:
         # Symmetric-deletion index: two stems one edit apart share a one-deletion variant.
         deletions: dict[str, set[str]] = defaultdict(set)
         for word in self.known:
-            if len(word) >= MIN_FUZZY_LEN and word.isalpha():
+            if MIN_FUZZY_LEN <= len(word) <= MAX_FUZZY_LEN and word.isalpha():
                 for variant in _deletions(word):
                     deletions[variant].add(word)
         self.deletions = dict(deletions)
 
     def correct(self, word_stem: str) -> str:
         """The rubric stem a misspelt stem stands for ("propoganda" -> "propaganda"), else itself."""
-        if word_stem in self.known or len(word_stem) < MIN_FUZZY_LEN or word_stem in STOPWORDS:
+        if (word_stem in self.known or not MIN_FUZZY_LEN <= len(word_stem) <= MAX_FUZZY_LEN
+                or word_stem in STOPWORDS):
             return word_stem
         candidates = set()
         for variant in _deletions(word_stem):
@@ -131,8 +138,8 @@ class _Pieces(dict):
         self._correct = correct
 
     def __missing__(self, match: str) -> tuple[tuple[int, int, str, str, bool], ...]:
-        value = self[match] = tuple((t.start, t.end, t.word, self._correct(t.stem), t.is_content)
-                                    for t in match_tokens(match))
+        value = self[match] = tuple((t.start, t.end, t.word[:MAX_WORD_CHARS], self._correct(t.stem[:MAX_WORD_CHARS]),
+                                     t.is_content) for t in match_tokens(match))
         return value
 
 

@@ -15,7 +15,7 @@ GRADEBOOK_NAME = "gradebook.csv"
 
 def gradebook_header(rubric: Rubric) -> list[str]:
     """student_id, one 'q1 (5)' column per question, 'total (15)'."""
-    return (["student_id"] + [f"{q.id} ({rubric.max_score(q.id):g})" for q in rubric.questions]
+    return (["student_id"] + [spreadsheet_safe(f"{q.id} ({rubric.max_score(q.id):g})") for q in rubric.questions]
             + [f"total ({total_max(rubric):g})"])
 
 

@@ -9,21 +9,23 @@ from pathlib import Path
 from ..features.columns import columns_of
 from ..grading import GradedAnswer
 from ..rubric import Rubric
-from .files import atomic_writer, format_score
+from .files import atomic_writer, format_score, spreadsheet_safe
 
 CSV_COLUMNS = ("student_id", "question_id", "score", "max_score", "confidence", "needs_review", "flags", "feedback", "source")
 
 
-
 def write_grades_csv(results: list[GradedAnswer], path: Path) -> None:
+    """One row per answer. Text cells are spreadsheet-safe (a student's `=HYPERLINK(...)` never
+    runs as a formula); scores, confidence and flag codes are written as they are."""
+    safe = spreadsheet_safe
     with atomic_writer(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for r in results:
             writer.writerow([
-                r.student_id, r.question_id, format_score(r.score), format_score(r.max_score),
+                safe(r.student_id), safe(r.question_id), format_score(r.score), format_score(r.max_score),
                 f"{r.confidence:.2f}", "true" if r.needs_review else "false",
-                ";".join(r.flag_codes), " ".join(r.feedback), r.source,
+                ";".join(r.flag_codes), safe(" ".join(r.feedback)), safe(r.source),
             ])
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..rubric import Rubric
-from .files import atomic_folder, safe_file_name
+from .files import UniqueNames
 from .students import StudentGrades, total_max
 
 FEEDBACK_DIR = "feedback"
@@ -61,22 +61,25 @@ def feedback_page(student: StudentGrades, rubric: Rubric) -> str:
 
 def write_feedback_pages(students: list[StudentGrades], rubric: Rubric, folder: Path,
                          progress: Progress | None = None) -> dict[str, Path]:
-    """Write feedback/<safe name>.md per student; returns student id -> page path. Ids that map
-    to the same safe name get distinct names (writers.safe_file_name), so none overwrites another."""
-    used: set[str] = set()
+    """Write <safe name>.md per student into `folder`, a new folder (the run's staging copy of
+    feedback/, which switches into place with the other outputs: writers/outputs.py); returns
+    student id -> page path. Ids that map to the same safe name get distinct names (UniqueNames),
+    so none overwrites another."""
+    unique = UniqueNames()
     pages: dict[str, Path] = {}
-    with atomic_folder(folder) as fresh, _tracked(progress, students, "Writing feedback pages") as tracked:
+    folder.mkdir(parents=True)
+    with _tracked(progress, students, "Writing feedback pages") as tracked:
         for student in tracked:
-            name = f"{safe_file_name(student.student_id, used)}.md"
-            _write_new_file(fresh / name, feedback_page(student, rubric).encode("utf-8"))
-            pages[student.student_id] = folder / name
+            path = folder / f"{unique(student.student_id)}.md"
+            _write_new_file(path, feedback_page(student, rubric).encode("utf-8"))
+            pages[student.student_id] = path
     return pages
 
 
 def _write_new_file(path: Path, data: bytes) -> None:
     """Path.write_bytes with fewer system calls (no buffering layers, no fstat or seek): a class of
     30,000 students writes 30,000 pages. Same permissions (0o666 less the umask)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         view = memoryview(data)
         while view:   # os.write may write less than asked

@@ -34,6 +34,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Caps that keep report.html to a few MB for any class size; grades.csv/json hold everything.
 TABLE_STUDENT_LIMIT = 2000      # rows in the student table
 DETAIL_STUDENT_LIMIT = 200      # students whose every answer is shown in full
+DETAIL_ANSWER_LIMIT = 1000      # ... and at most this many answers in all (one student may hand in thousands)
 REVIEW_LIMIT = 300              # answers listed (and shown in full) in the review queue
 ANSWER_CHAR_LIMIT = 3000        # characters of one answer shown in the report
 
@@ -137,8 +138,11 @@ def build_report_context(results: list[GradedAnswer], rubric: Rubric, students: 
     review = sorted((r for r in results if r.needs_review), key=lambda r: (r.confidence, r.student_id, r.question_id))
     review_shown = review[:REVIEW_LIMIT]
     detail_results = {index_of[id(r)]: r for r in review_shown}
+    room = DETAIL_ANSWER_LIMIT
     for student in students[:DETAIL_STUDENT_LIMIT]:
-        detail_results.update((index_of[id(r)], r) for r in student.answers)
+        shown = student.answers[:max(room, 0)]
+        detail_results.update((index_of[id(r)], r) for r in shown)
+        room -= len(shown)
 
     questions = []
     for number, question in enumerate(rubric.questions, 1):
@@ -206,7 +210,7 @@ def build_report_context(results: list[GradedAnswer], rubric: Rubric, students: 
         "review": review_items,
         "details": details_by_student,
         "limits": {
-            "table": TABLE_STUDENT_LIMIT, "detail_students": DETAIL_STUDENT_LIMIT,
+            "table": TABLE_STUDENT_LIMIT, "detail_students": DETAIL_STUDENT_LIMIT, "detail_answers": DETAIL_ANSWER_LIMIT,
             "review": REVIEW_LIMIT, "answer_chars": ANSWER_CHAR_LIMIT, "concepts": CONCEPT_CHART_LIMIT,
         },
         "table_capped": len(students) > TABLE_STUDENT_LIMIT,
