@@ -115,9 +115,10 @@ def test_outputs_are_never_read_back_as_answers(tmp_path):
 
     folder = tmp_path / "class"
     shutil.copytree(SAMPLES, folder)
-    first = Grader().run([folder], tmp_path / "out1")
-    second = Grader().run([folder], tmp_path / "out1")
-    assert len(second.answers) == len(first.answers)
+    first = Grader().run([folder], folder / "graded")
+    second = Grader().run([folder], folder / "graded")
+    assert len(first.answers) == 24
+    assert [(a.student_id, a.question_id) for a in second.answers] == [(a.student_id, a.question_id) for a in first.answers]
 
 
 # -- 2. formula injection --------------------------------------------------------------------------
