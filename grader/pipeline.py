@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .answers import Answer, read_answers, skipped_files
+from .classcontext import read_class_context, with_class
 from .grading import GradedAnswer, grade
 from .rubric import Rubric, load_rubric
 from .runtime import Runtime
 from .scoring import scorer_for
 from .summary import summary_lines
-from .writers import write_outputs
+from .writers import OutputError, write_outputs
 from .writers.outputs import OutputFolder
 from .writers.pages import Progress
 
@@ -67,11 +68,24 @@ class Grader:
     def _write_into(self, folder: OutputFolder, results: list[GradedAnswer], progress: Progress | None) -> list[Path]:
         return folder.write(lambda staging: write_outputs(results, self.rubric, staging, progress, self.runtime))
 
+    def grade_in_context(self, answers: list[Answer], context: str | Path) -> list[GradedAnswer]:
+        """`answers` graded together with the class of the run whose outputs are in `context`
+        (classcontext.py), so that each gets the score it would have had in that run; returns the
+        results of `answers` only."""
+        late = {(a.student_id, a.question_id) for a in answers}
+        class_answers = read_class_context(context, self.rubric)
+        return [r for r in self.grade(with_class(answers, class_answers)) if (r.student_id, r.question_id) in late]
+
     def run(self, inputs: Iterable[str | Path], out: str | Path, progress: Progress | None = None,
-            say: Callable[[str], None] | None = None) -> Run:
-        """read, grade and write; `say(line)` hears what is going on (files skipped, answers found)."""
+            say: Callable[[str], None] | None = None, context: str | Path | None = None) -> Run:
+        """read, grade and write; `say(line)` hears what is going on (files skipped, answers found).
+        `context`: the --out folder of an earlier run, whose class the answers are graded with
+        (grade_in_context)."""
         say = say or (lambda line: None)
         inputs = [str(i) for i in inputs]
+        if context is not None and Path(context).resolve() == Path(out).resolve():
+            raise OutputError(f"{out}: --out is the --context folder; the class's outputs would be replaced by "
+                              "those of the late answers alone. Choose another --out")
         # The output folder is checked and locked before anything is read: an unwritable --out,
         # one that overlaps an input, or one another run is writing fails at once. One batch: the
         # collector stays off from reading to the last output, which would otherwise walk the
@@ -84,8 +98,9 @@ class Grader:
             for given, files in skipped.items():
                 say(f"Skipped {len(files)} files in {given} that are not <student_id>/<question_id>.txt or .md "
                     f"(first: {files[0].relative_to(given)})")
-            say(f"Grading {len(answers)} answers with rubric {self.rubric.title!r} ...")
-            results = self.grade(answers)
+            say(f"Grading {len(answers)} answers with rubric {self.rubric.title!r}"
+                + (f", in the context of the class in {context}" if context is not None else "") + " ...")
+            results = self.grade(answers) if context is None else self.grade_in_context(answers, context)
             written = self._write_into(folder, results, progress)
             summary = summary_lines(results, self.rubric, out)
         return Run(answers, results, out, written, skipped, summary)
