@@ -1,8 +1,10 @@
 """`grader rubric import`: a rubric from a spreadsheet of questions and model answers.
 
-The CSV needs the columns question_id, prompt and model_answer; max_score and concepts are
-optional (concepts: phrases separated by ';', each becoming a concept of weight 1 with a feedback
-line); other columns are ignored. A question_id on several rows gets one model answer per row.
+The CSV needs the columns question_id, prompt and model_answer; max_score, concepts and
+model_answers are optional (concepts: phrases separated by ';', each becoming a concept of weight 1
+with a feedback line; model_answers: every acceptable answer, separated by ` || `, each scored as
+a model answer: an answer is graded against the one it matches best); other columns are ignored.
+A question_id on several rows gets one model answer per row.
 
 Concepts are never invented: a question without concepts is graded on its model answers, and the
 import only *suggests* key terms (as comments in the TOML and in `suggestions`) for the teacher to
@@ -23,7 +25,8 @@ from .rubric import Question, Rubric, RubricError, dump_rubric, rubric_from_dict
 from .text import normalize, rarest_words, tokenize
 
 REQUIRED = ("question_id", "prompt", "model_answer")
-OPTIONAL = ("max_score", "concepts")
+OPTIONAL = ("max_score", "concepts", "model_answers")
+ALTERNATIVES = " || "   # between acceptable answers in the model_answers column
 SUGGESTED_TERMS = 5
 
 
@@ -61,8 +64,10 @@ def import_questions(path: str | Path, max_score: float = 5.0, step: float = 0.5
                              "give each question one prompt (repeat rows only to add model answers)")
         if q_max is not None and q.get("max_score", q_max) != q_max:
             raise InputError(f"{path}: line {line}: question {qid!r} has a different max_score than on line {q['line']}; use one value")
-        if answer not in q["model_answers"]:
-            q["model_answers"].append(answer)
+        alternatives = [normalize(a) for a in row.get("model_answers", "").split(ALTERNATIVES.strip())]
+        for text in (answer, *alternatives):
+            if text and text not in q["model_answers"]:
+                q["model_answers"].append(text)
         known = {c["label"].lower() for c in q["concepts"]}
         for phrase in concepts:
             if phrase.lower() not in known:

@@ -21,6 +21,7 @@ from grader.features import FEATURE_NAMES
 from grader.grading import grade
 from grader.importer import import_questions
 from grader.rubric import Exemplar, RubricError, load_rubric
+from grader.scoring.general import general_scorer
 from grader.scoring import LearnedScorer, RuleScorer, learned_cap, scorer_for
 from grader.tuning import GradedRow, cross_validated_fractions, featurize, plain_rubric, read_graded, suggest_concepts, tune
 from grader.tuning.tune import _crossfit_features
@@ -195,7 +196,10 @@ def test_grade_uses_the_tuned_model_automatically(imported, tuned):
     automatic = grade(tuned.rubric, answers)
     explicit = grade(tuned.rubric, answers, scorer=LearnedScorer.from_dict(tuned.rubric.model, "t"))
     assert [g.raw_score for g in automatic] == [g.raw_score for g in explicit]
-    assert isinstance(scorer_for(imported), RuleScorer) and isinstance(scorer_for(tuned.rubric), LearnedScorer)
+    # Untuned: the general model shipped in the package, unless the rubric asks for the rules.
+    assert scorer_for(imported).to_dict() == general_scorer().to_dict()
+    assert isinstance(scorer_for(replace(imported, scorer="rules")), RuleScorer)
+    assert isinstance(scorer_for(tuned.rubric), LearnedScorer)
     untuned = grade(imported, answers)
     assert [g.raw_score for g in untuned] != [g.raw_score for g in automatic]
 
