@@ -17,7 +17,8 @@ UNT -> SemEval, SemEval -> UNT, and each SemEval domain held out (trained on UNT
 domains). Against, from the same run: the TF-IDF cosine of the answer to its best model answer
 (ranking as is; its correct/incorrect threshold chosen on the training side for best macro-F1),
 and the untuned rule scorer. Metrics: ROC AUC and macro-F1 of correct (at least half marks),
-Pearson r against the marks; the model's decision is its score at half marks, as graded.
+Pearson r against the marks; the model's decision is its score at half marks, as graded (with the short-answer rule of
+scoring/short.py, as `grader grade` scores).
 
     python benchmarks/general.py --data ../shared/datasets/unt-short-answer-v2 \
         --data ../shared/datasets/semeval2013-2way-train [--write] [--cache DIR]
@@ -44,6 +45,7 @@ from grader.importer import import_questions
 from grader.metrics import pearson
 from grader.scoring import LearnedScorer, RuleScorer
 from grader.scoring.general import GENERAL_FEATURES, MODEL_PATH, SOURCES
+from grader.scoring.short import ShortAnswerScorer
 from grader.tuning import read_graded
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +128,7 @@ def evaluate(data: dict, train: np.ndarray, test: np.ndarray, alpha: float) -> d
     rules = RuleScorer().fit(X).predict(X)
     threshold = best_threshold(cosine[train], y[train] >= 0.5)
     # The model's decision is what grading makes of its score: rounded to 0.5 of 5, then >= half.
-    general = np.round(model.predict(X[test]) * 10) / 10
+    general = np.round(ShortAnswerScorer.around(model).predict(X[test]) * 10) / 10
     return {"general model": metrics(y[test], general, 0.5),
             "rule scorer (untuned)": metrics(y[test], np.round(rules[test] * 10) / 10, 0.5),
             "TF-IDF cosine": metrics(y[test], cosine[test], threshold)}

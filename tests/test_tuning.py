@@ -21,7 +21,7 @@ from grader.features import FEATURE_NAMES
 from grader.grading import grade
 from grader.importer import import_questions
 from grader.rubric import Exemplar, RubricError, load_rubric
-from grader.scoring.general import general_scorer
+from grader.scoring.general import general_model
 from grader.scoring import LearnedScorer, RuleScorer, learned_cap, scorer_for
 from grader.tuning import GradedRow, cross_validated_fractions, featurize, plain_rubric, read_graded, suggest_concepts, tune
 from grader.tuning.tune import _crossfit_features
@@ -197,7 +197,7 @@ def test_grade_uses_the_tuned_model_automatically(imported, tuned):
     explicit = grade(tuned.rubric, answers, scorer=LearnedScorer.from_dict(tuned.rubric.model, "t"))
     assert [g.raw_score for g in automatic] == [g.raw_score for g in explicit]
     # Untuned: the general model shipped in the package, unless the rubric asks for the rules.
-    assert scorer_for(imported).to_dict() == general_scorer().to_dict()
+    assert scorer_for(imported).scorer_.to_dict() == general_model().to_dict()
     assert isinstance(scorer_for(replace(imported, scorer="rules")), RuleScorer)
     assert isinstance(scorer_for(tuned.rubric), LearnedScorer)
     untuned = grade(imported, answers)

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from .learned import MODEL_FEATURES, LearnedScorer
+from .short import ShortAnswerScorer
 
 MODEL_PATH = Path(__file__).with_name("general_model.toml")
 
@@ -34,6 +35,11 @@ def _model_table() -> dict:
     return tomllib.loads(MODEL_PATH.read_text(encoding="utf-8"))["model"]
 
 
-def general_scorer() -> LearnedScorer:
-    """A fitted LearnedScorer from the shipped numbers (a fresh object each call: callers may refit it)."""
+def general_model() -> LearnedScorer:
+    """The fitted LearnedScorer of the shipped numbers (a fresh object each call: callers may refit it)."""
     return LearnedScorer.from_dict(_model_table(), str(MODEL_PATH))
+
+
+def general_scorer() -> ShortAnswerScorer:
+    """The default scorer: the general model, with short model answers answered in a few words."""
+    return ShortAnswerScorer.around(general_model())
