@@ -21,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wordfreq import zipf_frequency
+
 from .answers import InputError, csv_rows
 from .writers.files import OutputError, atomic_writer
 from .rubric import Question, Rubric, RubricError, dump_rubric, rubric_from_dict, rubric_to_dict, step_divides
@@ -31,7 +33,7 @@ OPTIONAL = ("max_score", "concepts", "model_answers")
 ALTERNATIVES = " || "   # between acceptable answers in the model_answers column
 SUGGESTED_TERMS = 5
 MAX_DERIVED = 6            # concepts derived per question at most
-WORDS_PER_CONCEPT = 6      # ...and about one per this many content words of the longest model answer
+WORDS_PER_CONCEPT = 4      # ...and about one per this many content words of the longest model answer
 SHORT_ANSWER_WORDS = 8     # model answers all this short: no concepts derived (flags/answer.py agrees)
 
 
@@ -237,9 +239,15 @@ def derive_concepts(prompt: str, model_answers: list[str], document_frequency: C
     if not forms:
         return []
 
-    def rarity(stems: tuple[str, ...]) -> float:   # mean idf of its words beyond the question's
-        own = [s for s in stems if s not in prompt_stems and s != "not"]
-        return sum(math.log(1 + n_questions / max(1, document_frequency[s])) for s in own) / len(own)
+    def rarity(stems: tuple[str, ...]) -> float:
+        """How specific its words beyond the question's are: rare in English (wordfreq's Zipf scale:
+        "good" 6.1, "pressure" 5.0, "osmosis" 2.8) and rare among the rubric's questions."""
+        own = [t for t in tokenize(forms[stems][0]) if t.is_content and t.stem not in prompt_stems]
+        if not own:
+            return 0.0
+        specific = sum(max(0.5, 8.0 - zipf_frequency(t.word, "en")) for t in own) / len(own)
+        spread = sum(math.log(1 + n_questions / max(1, document_frequency[t.stem])) for t in own) / len(own)
+        return specific * (1 + 0.3 * spread)
 
     # Central: rare across the rubric, said by several model answers, a pair said more than once.
     centrality = {stems: rarity(stems) * (1 + (said_by[stems] - 1) / len(model_answers))
@@ -263,8 +271,17 @@ def derive_concepts(prompt: str, model_answers: list[str], document_frequency: C
         labels.add(label.lower())
         concepts.append({"label": label, "weight": round(max(0.5, 2 * centrality[stems] / top), 1),
                          "aliases": [f for f in forms[stems][1:] if f.lower() != label.lower()],
-                         "missing": f'Explain {label}: the model answer says "{quotable(sentences[stems], 110)}"'})
+                         "missing": f'Not covered: {label} (the model answer: "{_around(sentences[stems], forms[stems][0])}").'})
     return concepts
+
+
+def _around(sentence: str, phrase: str, words: int = 6) -> str:
+    """The words of a sentence around a phrase it contains, with "..." where it is cut."""
+    at = max(0, sentence.find(phrase))
+    before, rest = sentence[:at].split(), sentence[at:].rstrip(".!?;: ").split()
+    keep = len(phrase.split()) + words
+    text = " ".join([*before[-words:], *rest[:keep]])
+    return quotable(("..." if len(before) > words else "") + text + ("..." if len(rest) > keep else ""), 120)
 
 
 def _read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:

@@ -46,3 +46,20 @@ def test_derived_concepts_keep_a_negation_and_weigh_central_phrases_most():
     assert "no cell wall" in labels and "osmosis" in labels and "cell" not in labels   # the prompt's own word
     assert max(c["weight"] for c in concepts) == 2.0 and all(c["weight"] > 0 for c in concepts)
     assert derive_concepts("Name one freedom.", ["freedom of speech"], frequency) == []   # a short answer
+
+
+def test_feedback_without_teacher_concepts_names_what_is_covered_and_differs_between_students(tmp_path):
+    from grader.grading import REVIEW_CONFIDENCE
+    from grader.importer import import_questions
+
+    questions = tmp_path / "q.csv"
+    questions.write_text(f'question_id,prompt,model_answer\nb1,"{PROMPT}","{MODEL}"\n', encoding="utf-8")
+    rubric = import_questions(questions).rubric
+    texts = ["Water goes in by osmosis and the cell bursts, because there is no cell wall.",
+             "There is no cell wall so the cell swells.", "The cell absorbs too much water and pops."]
+    graded = grade(rubric, [Answer(f"s{i}", "b1", t, f"x:{i}") for i, t in enumerate(texts)])
+    assert len({tuple(g.feedback) for g in graded}) == 3
+    assert graded[0].feedback[0].startswith("Covered:") and "osmosis" in graded[0].feedback[0]
+    assert not any("Key terms" in line for g in graded for line in g.feedback)
+    # Same meaning, other words: a low score the grader cannot be sure of goes to review.
+    assert graded[2].score <= 2.5 and graded[2].confidence < REVIEW_CONFIDENCE and graded[2].needs_review

@@ -65,8 +65,8 @@ def test_import_writes_a_valid_rubric_with_given_concepts_and_derives_the_others
     # Without concepts in the CSV, they are derived from the model answer: its key words, the
     # most central weighing most, each with a feedback line that quotes the model answer.
     w2, w4 = rubric.question("w2"), rubric.question("w4")
-    assert {"tilt", "axis"} <= {c.label for c in w2.concepts} and "dense" in {c.label for c in w4.concepts}
-    assert all(0 < c.weight <= 2 and "the model answer says" in c.missing for c in (*w2.concepts, *w4.concepts))
+    assert {"tilt", "hemisphere"} <= {c.label for c in w2.concepts} and {"lattice", "dense"} <= {c.label for c in w4.concepts}
+    assert all(0 < c.weight <= 2 and "the model answer:" in c.missing for c in (*w2.concepts, *w4.concepts))
     text = out.read_text()
     assert "# Suggested key terms" not in text            # every question has concepts now
     assert "physics" not in text                          # the extra column is ignored
