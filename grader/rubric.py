@@ -81,6 +81,8 @@ class Rubric:
     # Course reading the questions are about (optional): its words count as on-topic, and answers
     # copied from it are flagged like copies of a model answer.
     sources: tuple[str, ...] = ()
+    # The scorer of a rubric without [model]: "general" (the shipped general model) or "rules".
+    scorer: str = "general"
 
     def question(self, question_id: str) -> Question | None:
         return self._by_id.get(question_id)
@@ -97,7 +99,8 @@ class Rubric:
         return {q.id: q for q in self.questions}
 
 
-_TOP_KEYS = {"title", "scale", "questions", "model", "sources"}
+_TOP_KEYS = {"title", "scale", "questions", "model", "sources", "scorer"}
+SCORERS = ("general", "rules")
 _SCALE_KEYS = {"max", "step"}
 _QUESTION_KEYS = {"id", "prompt", "model_answers", "concepts", "max_score", "exemplars", "calibration"}
 _CONCEPT_KEYS = {"label", "weight", "aliases", "missing"}
@@ -168,8 +171,12 @@ def rubric_from_dict(data: dict[str, Any], source: str = "<rubric>") -> Rubric:
     sources = data.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(text, str) and text.strip() for text in sources):
         raise RubricError(source, "sources", 'must be a list of non-empty texts, e.g. sources = ["""..."""]')
+    scorer = data.get("scorer", "general")
+    if scorer not in SCORERS:
+        raise RubricError(source, "scorer", f"must be one of {', '.join(repr(s) for s in SCORERS)} (got {scorer!r}); "
+                                            "leave it out for the general model")
     return Rubric(title=title, scale=scale, questions=tuple(questions), model=model, source=source,
-                  sources=tuple(text.strip() for text in sources))
+                  sources=tuple(text.strip() for text in sources), scorer=scorer)
 
 
 def _question(q_data: dict[str, Any], where: str, source: str, scale: Scale) -> Question:
@@ -320,6 +327,8 @@ def rubric_to_dict(rubric: Rubric) -> dict[str, Any]:
             q_data["exemplars"] = [{"score": e.score, "answer": e.answer} for e in q.exemplars]
         questions.append(q_data)
     data: dict[str, Any] = {"title": rubric.title, "scale": {"max": rubric.scale.max, "step": rubric.scale.step}}
+    if rubric.scorer != "general":
+        data["scorer"] = rubric.scorer
     if rubric.model:
         data["model"] = rubric.model
     if rubric.sources:

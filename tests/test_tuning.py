@@ -21,6 +21,7 @@ from grader.features import FEATURE_NAMES
 from grader.grading import grade
 from grader.importer import import_questions
 from grader.rubric import Exemplar, RubricError, load_rubric
+from grader.scoring.general import general_model
 from grader.scoring import LearnedScorer, RuleScorer, learned_cap, scorer_for
 from grader.tuning import GradedRow, cross_validated_fractions, featurize, plain_rubric, read_graded, suggest_concepts, tune
 from grader.tuning.tune import _crossfit_features
@@ -50,7 +51,7 @@ def tuned(imported):
 
 # -- import ----------------------------------------------------------------------------------
 
-def test_import_writes_a_valid_rubric_with_concepts_only_where_given(tmp_path):
+def test_import_writes_a_valid_rubric_with_given_concepts_and_derives_the_others(tmp_path):
     out = tmp_path / "rubric.toml"
     result = run("rubric", "import", QUESTIONS, "--out", out)
     assert result.exit_code == 0, result.output
@@ -61,11 +62,13 @@ def test_import_writes_a_valid_rubric_with_concepts_only_where_given(tmp_path):
     assert [c.label for c in w3.concepts] == ["sunlight", "water", "carbon dioxide", "chlorophyll"]
     assert all(c.weight == 1.0 and c.missing for c in w3.concepts)
     assert w3.max_score == 5.0
-    assert rubric.question("w2").concepts == () and rubric.question("w4").concepts == ()
+    # Without concepts in the CSV, they are derived from the model answer: its key words, the
+    # most central weighing most, each with a feedback line that quotes the model answer.
+    w2, w4 = rubric.question("w2"), rubric.question("w4")
+    assert {"tilt", "hemisphere"} <= {c.label for c in w2.concepts} and {"lattice", "dense"} <= {c.label for c in w4.concepts}
+    assert all(0 < c.weight <= 2 and "the model answer:" in c.missing for c in (*w2.concepts, *w4.concepts))
     text = out.read_text()
-    assert "# Suggested key terms for w2" in text and "# Suggested key terms for w4" in text
-    assert "# Suggested key terms for w3" not in text     # it has concepts: nothing is suggested
-    assert "w2:" in result.output and "w4:" in result.output
+    assert "# Suggested key terms" not in text            # every question has concepts now
     assert "physics" not in text                          # the extra column is ignored
 
 
@@ -195,7 +198,10 @@ def test_grade_uses_the_tuned_model_automatically(imported, tuned):
     automatic = grade(tuned.rubric, answers)
     explicit = grade(tuned.rubric, answers, scorer=LearnedScorer.from_dict(tuned.rubric.model, "t"))
     assert [g.raw_score for g in automatic] == [g.raw_score for g in explicit]
-    assert isinstance(scorer_for(imported), RuleScorer) and isinstance(scorer_for(tuned.rubric), LearnedScorer)
+    # Untuned: the general model shipped in the package, unless the rubric asks for the rules.
+    assert scorer_for(imported).scorer_.to_dict() == general_model().to_dict()
+    assert isinstance(scorer_for(replace(imported, scorer="rules")), RuleScorer)
+    assert isinstance(scorer_for(tuned.rubric), LearnedScorer)
     untuned = grade(imported, answers)
     assert [g.raw_score for g in untuned] != [g.raw_score for g in automatic]
 

@@ -26,6 +26,9 @@ class References:
     demote: np.ndarray            # per word column: the prompt weight for the question's own words, else 1
     exemplars: tuple[sp.csr_matrix, np.ndarray] | None   # exemplar word vectors and their scores (0..1)
     key_terms: list[tuple[str, str]]   # (stem, word) of the model answers' rarest words
+    answer_words: np.ndarray      # content words of each model answer
+    precision: np.ndarray         # per word column: idf of single stems a model answer or the prompt uses, else 0
+    unigram_idf: np.ndarray       # per word column: idf of single stems, else 0
 
 
 @dataclass(frozen=True)

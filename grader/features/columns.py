@@ -64,6 +64,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("relative_recall", "peers", "increasing", "word_recall minus the question's mean in the batch (0 when alone)"),
     Column("relative_peer_cosine", "peers", "increasing",
            "peer_char_cosine minus the question's mean in the batch (0 when alone)"),
+    Column("reference_words", "similarity", "none",
+           "log(1 + content words) of the model answer the answer matches best: short model answers are "
+           "answered in a few words"),
+    Column("word_precision", "similarity", "increasing",
+           "idf-weighted share of the answer's words that a model answer or the prompt uses"),
     Column("exemplar_count", "exemplars", "none",
            "number of teacher-graded exemplars the question has (0 untuned); selects the learned model's regime"),
 )

@@ -6,6 +6,13 @@ together, spelling-corrected. It counts fully (`found`) in a sentence that adds 
 beyond the question's and the phrase's own; otherwise it is an `echo`. A negation in a window
 around it makes it `negated`, unless the negation denies nothing the concept says (failing a target,
 "not only", partial negations: `_negation_excused`).
+
+A concept whose phrase is itself negative ("no cell wall", "lack of incentives", "not enough food")
+is the negation: it counts where the answer says it with a negation near it ("there is no cell
+wall", "it doesn't have a cell wall"), never as a denial of itself, and not where the answer names
+the thing without one. An echo needs a word the prompt contains: a concept named in a sentence of
+its own ("Osmosis.") that the question never mentions is stated, not echoed, and so is an answer
+that is nothing but the key term.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..rubric import Concept, Question
-from ..text import NEGATIONS
+from ..text import NEGATIONS, tokenize
 from .prepare import Prepared
 from .vectors import presence
 
@@ -33,6 +40,10 @@ _NEGATION_WINDOW_BEFORE = 5
 _NEGATION_WINDOW_AFTER = 3
 _ECHO_CREDIT = 0.25   # a concept named only in a sentence that restates the question
 _STATUS_RANK = {"found": 3, "echo": 2, "negated": 1}
+# Words that make a phrase negative besides NEGATIONS: "lack of incentives", "absence of light".
+_NEGATIVE_WORDS = frozenset({"lack", "lacks", "lacking", "absence", "absent", "missing", "doesnt", "dont", "isnt",
+                             "cannot", "cant", "wont", "wasnt", "arent", "hasnt", "havent", "didnt"})
+_NOT_ENOUGH = frozenset({"enough", "sufficient", "much", "many"})
 _CREDIT = {"found": 1.0, "echo": _ECHO_CREDIT}   # of a concept's weight, by status
 @dataclass(frozen=True, slots=True)
 class ConceptResult:
@@ -72,6 +83,11 @@ class ConceptMatcher:
         self.columns = columns   # the word vectorizer's vocabulary
         self.aliases = [(k, phrase) for k, c in enumerate(question.concepts) for phrase in phrase_stems[c]]
         self.phrase_sets = [frozenset(phrase) for _, phrase in self.aliases]
+        # A negative concept ("no cell wall") is said with a negation: by its label.
+        self.negative = [is_negative_phrase(question.concepts[k].label) for k, _ in self.aliases]
+        self._first_alias = {}
+        for a, (k, _) in enumerate(self.aliases):
+            self._first_alias.setdefault(k, a)
         self.missing = [ConceptResult(c.label, c.weight, "missing", missing=c.missing) for c in question.concepts]
         self.total_weight = sum(c.weight for c in question.concepts) or 1.0
 
@@ -132,10 +148,13 @@ class ConceptMatcher:
         answer to its places among the content words; `sentences` caches _occurrence_status's
         per-sentence stems for the answer."""
         best: tuple[int, tuple[int, int], str] | None = None  # (rank, token span, status)
+        negative = self.negative[self._first_alias[k]]
         for phrase, phrase_set in phrases:
             for first, last in _find_phrase(phrase, stem_positions):
                 start_tok, end_tok = p.content_positions[first], p.content_positions[last]
-                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, sentences)
+                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, sentences, negative)
+                if status is None:
+                    continue
                 rank = _STATUS_RANK[status]
                 if best is None or rank > best[0]:
                     best = (rank, (start_tok, end_tok), status)
@@ -151,22 +170,35 @@ class ConceptMatcher:
         return ConceptResult(concept.label, concept.weight, status, _evidence(p, span), span, concept.missing)
 
     def _occurrence_status(self, p: Prepared, start_tok: int, end_tok: int, phrase: frozenset[str],
-                           sentences: dict[tuple[int, int], set[str]]) -> str:
+                           sentences: dict[tuple[int, int], set[str]], negative: bool = False) -> str | None:
+        """found, echo or negated; None for a negative concept named without a negation."""
         lo, hi = _sentence_of(p, start_tok)
         words = p.words
         before = range(max(lo, start_tok - _NEGATION_WINDOW_BEFORE), start_tok)
         after = range(end_tok + 1, min(hi, end_tok + 1 + _NEGATION_WINDOW_AFTER))
-        for i in [*before, *after]:
-            if words[i] in NEGATIONS and not _negation_excused(p, i, hi, start_tok):
-                return "negated"
+        if negative:
+            if not any(words[i] in NEGATIONS or words[i] in _NEGATIVE_WORDS or
+                       (words[i] == "not" and i + 1 < hi and words[i + 1] in _NOT_ENOUGH)
+                       for i in range(before.start, end_tok + 1)):   # "lack" may be the phrase's own word
+                return None
+        else:
+            for i in [*before, *after]:
+                if words[i] in NEGATIONS and not _negation_excused(p, i, hi, start_tok):
+                    return "negated"
         beyond_prompt = sentences.get((lo, hi))
         if beyond_prompt is None:
             positions = p.content_positions[bisect_left(p.content_positions, lo):bisect_left(p.content_positions, hi)]
             beyond_prompt = sentences[lo, hi] = {p.stems[i] for i in positions} - self.prompt_stems
         novel = beyond_prompt - phrase
-        if len(novel) >= 2:
-            return "found"
+        if len(novel) >= 2 or not phrase & self.prompt_stems or set(p.content) <= phrase:
+            return "found"   # adds to the question, names what the question does not, or is the key term itself
         return "echo"
+
+
+def is_negative_phrase(text: str) -> bool:
+    """Whether a concept's phrase is itself negative: "no cell wall", "lack of incentives"."""
+    words = [t.word for t in tokenize(text)]
+    return any(w in NEGATIONS or w in _NEGATIVE_WORDS for w in words)
 
 
 def _negation_excused(p: Prepared, i: int, hi: int, concept_start: int) -> bool:

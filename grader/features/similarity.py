@@ -39,13 +39,20 @@ def references_of(question: Question, tokenizer: Tokenizer, word_vectorizer, cha
         ex_words = l2_rows(word_vectorizer.transform([p.content for p in ex_prepared]).multiply(demote).tocsr())
         exemplars = (ex_words, np.array([e.score / max_score for e in question.exemplars]))
     key_terms = rarest_words(texts, prompt_stems, lambda s: -idf[columns[s]] if s in columns else 0.0, limit=6)
+    # Stems the answer may use without straying from the question: any model answer's or the prompt's.
+    known = np.asarray((words > 0).sum(axis=0)).ravel() > 0
+    known[[columns[s] for s in prompt_stems if s in columns]] = True
     return References(words=words, chars=chars, recall=recall_weights, char_recall=char_weights,
                       content_words=sum(len(p.content) for p in prepared), demote=demote,
-                      exemplars=exemplars, key_terms=key_terms)
+                      exemplars=exemplars, key_terms=key_terms,
+                      answer_words=np.array([len(p.content) for p in prepared], dtype=float),
+                      precision=idf * unigram * known, unigram_idf=idf * unigram)
 
 
 def similarity_columns(batch: QuestionBatch, done: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """word_recall, char_recall, word_cosine, char_cosine: the best over the model answers."""
+    """word_recall, char_recall, word_cosine, char_cosine: the best over the model answers;
+    reference_words: log(1 + content words) of the model answer the answer recalls best;
+    word_precision: idf-weighted share of the answer's words that a model answer or the prompt uses."""
     ref = batch.references
     # Cosine with the question's words demoted on the answer side but the norm of the undemoted
     # answer: restating the question cannot be normalised back up to full length.
@@ -53,9 +60,16 @@ def similarity_columns(batch: QuestionBatch, done: dict[str, np.ndarray]) -> dic
     word_recall = np.asarray((presence(batch.words) @ ref.recall.T).todense())
     char_cos = np.asarray((batch.chars @ ref.chars.T).todense())
     char_recall = np.asarray((presence(batch.chars) @ ref.char_recall.T).todense())
-    return {name: matrix.max(axis=1, initial=0.0) for name, matrix in
-            (("word_recall", word_recall), ("char_recall", char_recall), ("word_cosine", word_cos),
-             ("char_cosine", char_cos))}
+    columns = {name: matrix.max(axis=1, initial=0.0) for name, matrix in
+               (("word_recall", word_recall), ("char_recall", char_recall), ("word_cosine", word_cos),
+                ("char_cosine", char_cos))}
+    # The best match: most recalled, the shorter model answer on a tie ("nine" before "9 justices").
+    recalled = 0.5 * (word_recall + char_recall) - 1e-6 * ref.answer_words[None, :]
+    columns["reference_words"] = np.log1p(ref.answer_words[recalled.argmax(axis=1)]) if batch.size else np.zeros(0)
+    present = presence(batch.words)
+    total = present @ ref.unigram_idf
+    columns["word_precision"] = np.divide(present @ ref.precision, total, out=np.zeros(batch.size), where=total > 0)
+    return columns
 
 
 def exemplar_columns(batch: QuestionBatch, done: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -32,6 +32,9 @@ question's model answers than to its own."""
 OTHER_QUESTION_PEER_MARGIN = 0.1
 """...and to the class's answers to that question than to the class's other answers to its own
 (checked when both questions have enough answers in the batch)."""
+SHORT_MODEL_ANSWER_WORDS = 8
+"""A question whose model answers are all this short is answered in a few words: a list of terms or
+a bare noun phrase is the answer, not a keyword list, and it cannot add much beyond the question."""
 PARAPHRASE_CHAR_COSINE = 0.7
 """copies_model_answer for a reworded copy: char n-gram cosine with a model answer (genuine answers
 stay below about 0.55)."""
@@ -53,13 +56,15 @@ class QuestionChecks:
     copy_triples: frozenset[str] = frozenset()   # word triples of the model answers and the course reading
     comparison: re.Pattern | None = None         # subject_comparison(question)
     long_model_answers: bool = True              # 40 words or more: a close paraphrase of one is a copy
+    short_model_answers: bool = False            # all SHORT_MODEL_ANSWER_WORDS or fewer: a few words answer it
 
 
 def rubric_checks(rubric: Rubric) -> dict[str, QuestionChecks]:
     """The QuestionChecks of each question of the rubric, by question id."""
     source_triples = _triples_of(rubric.sources)
+    lengths = {q.id: max(len(text.split()) for text in q.model_answers) for q in rubric.questions}
     return {q.id: QuestionChecks(source_triples | _triples_of(q.model_answers), subject_comparison(q),
-                                 max(len(text.split()) for text in q.model_answers) >= 40)
+                                 lengths[q.id] >= 40, lengths[q.id] <= SHORT_MODEL_ANSWER_WORDS)
             for q in rubric.questions}
 
 
@@ -84,12 +89,15 @@ def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: s
     if n_words >= 8 and f["function_ratio"] < 0.08 and f["topic_density"] < 0.3:
         flags.append(Flag("not_english", "few English function words and little of the topic's vocabulary: not English or not prose"))
         return flags
-    if n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3:
+    short = checks.short_model_answers
+    if short:
+        pass   # a list of terms is how a short question is answered; the score weighs what it names
+    elif n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3:
         flags.append(Flag("keyword_list", "a list of topic words without sentences that connect them"))
     elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or content_run >= 10):
         flags.append(Flag("keyword_stuffing", f"{f['topic_density']:.0%} of its words are rubric or model-answer terms, "
                                               "repeated or strung together without grammar"))
-    if n_content >= 3 and f["novelty"] < 0.2:
+    if n_content >= 3 and f["novelty"] < 0.2 and not (short and f["word_recall"] >= 0.5):
         flags.append(Flag("restates_question", "mostly the question's own words, with nothing added"))
     compared, personal = None, False
     if checks.comparison is not None and foreign_share >= FOREIGN_SHARE_PERSONAL:   # (the regexes only where they can matter)
@@ -103,7 +111,7 @@ def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: s
         flags.append(Flag("off_topic", f"{story} ({foreign_share:.0%} of its words are foreign to the question and to "
                                        f"the class) that brings in the subject only as a comparison: "
                                        f"\"{quotable(compared.group(), 60)}\""))
-    if other_question and _closer_to_other_question(other_margins):
+    if other_question and _closer_to_other_question(other_margins) and not (short and f["word_recall"] >= 0.5):
         flags.append(Flag("wrong_question", f"reads as an answer to {other_question}: it is closer to that question's "
                                             "model answers than to this one's"))
     if n_words >= 40 and f["word_recall"] < 0.1:   # padding says little of what the model answers say

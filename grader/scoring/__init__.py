@@ -17,6 +17,7 @@ import numpy as np
 from ..features.columns import FEATURE_NAMES
 from ..rubric import Rubric
 from .caps import SCORE_CAPS, cap_for
+from .general import general_scorer
 from .learned import LearnedScorer
 from .rules import RuleScorer, score_parts
 
@@ -25,10 +26,14 @@ __all__ = ["SCORE_CAPS", "LearnedScorer", "RuleScorer", "cap_for", "learned_cap"
 
 def scorer_for(rubric: Rubric):
     """The scorer `grade()` uses when none is given: the tuned model when the rubric has a
-    `[model]` (RubricError naming the field when it is malformed), else the untuned RuleScorer."""
+    `[model]` (RubricError naming the field when it is malformed); `scorer = "rules"` in the rubric
+    asks for the untuned RuleScorer; otherwise the general model shipped in the package
+    (scoring/general.py), learned from public graded answers of other subjects."""
     if rubric.model:
         return LearnedScorer.from_dict(rubric.model, rubric.source)
-    return RuleScorer().fit(np.zeros((1, len(FEATURE_NAMES))))
+    if rubric.scorer == "rules":
+        return RuleScorer().fit(np.zeros((1, len(FEATURE_NAMES))))
+    return general_scorer()
 
 
 def learned_cap(rubric: Rubric, flag_codes: Iterable[str]) -> float:

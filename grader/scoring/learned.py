@@ -76,13 +76,16 @@ class LearnedScorer(RegressorMixin, BaseEstimator):
         self.exemplar_regimes = exemplar_regimes
         self.min_rows = min_rows
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         X = check_array(X)
         y = np.asarray(y, dtype=float).ravel()
+        w = np.ones(y.size) if sample_weight is None else np.asarray(sample_weight, dtype=float).ravel()
         if X.shape[1] != len(FEATURE_NAMES):
             raise ValueError(f"X has {X.shape[1]} columns; expected the {len(FEATURE_NAMES)} of features/columns.py")
         if X.shape[0] != y.size:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.size}")
+        if w.size != y.size:
+            raise ValueError(f"sample_weight has {w.size} values but y has {y.size}")
         unknown = [name for name in self.features if name not in DIRECTIONS]
         if unknown:
             raise ValueError(f"unknown feature {unknown[0]!r}; choose from {', '.join(DIRECTIONS)}")
@@ -92,14 +95,14 @@ class LearnedScorer(RegressorMixin, BaseEstimator):
         for lo, hi in zip(bounds, [*bounds[1:], math.inf]):
             rows = (counts >= lo) & (counts < hi)
             if rows.sum() >= self.min_rows or (rows.any() and not regimes and lo == 0):
-                regimes.append({"min_exemplars": lo, **self._fit_regime(X[rows], y[rows])})
+                regimes.append({"min_exemplars": lo, **self._fit_regime(X[rows], y[rows], w[rows])})
         if not regimes:   # too few rows in every regime: one model for all
-            regimes.append({"min_exemplars": 0, **self._fit_regime(X, y)})
+            regimes.append({"min_exemplars": 0, **self._fit_regime(X, y, w)})
         self.regimes_ = regimes
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _fit_regime(self, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    def _fit_regime(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, Any]:
         terms = []
         for name in self.features:
             values = X[:, COLUMN[name]]
@@ -112,10 +115,10 @@ class LearnedScorer(RegressorMixin, BaseEstimator):
         basis, signs, owners = self._design(X, terms)
         target = y - X[:, COLUMN[OFFSET_FEATURE]]
         if basis.shape[1]:
-            regression = Ridge(alpha=self.alpha, positive=True).fit(basis, target)
+            regression = Ridge(alpha=self.alpha, positive=True).fit(basis, target, sample_weight=w)
             coef, intercept = regression.coef_ * signs, float(regression.intercept_)
         else:
-            coef, intercept = np.zeros(0), float(target.mean())
+            coef, intercept = np.zeros(0), float(np.average(target, weights=w))
         for t_index, term in enumerate(terms):
             weights = np.zeros(len(term["knots"]) - 1)
             missing = 0.0
