@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .text import UnreadableText, binary_reason, decode_bytes, normalize
+from .text import UnreadableText, binary_reason, decode_bytes, from_spreadsheet_safe, normalize, normalize_id
 
 MAX_ANSWER_CHARS = 20_000
 """Answers longer than this (about 3,500 words) are not graded: they are flagged `truncated` for a human."""
@@ -51,9 +53,13 @@ def read_answers(paths: Iterable[str | Path]) -> list[Answer]:
 
 
 def read_csv(path: str | Path) -> list[Answer]:
-    """Answers from a CSV with columns student_id, question_id, answer (other columns ignored)."""
+    """Answers from a CSV with columns student_id, question_id, answer (other columns ignored).
+    A cell that grader's own CSV writers protected against formulas (a leading apostrophe) reads
+    back as it was, so grades.csv and a marks file from the report can be read as they are."""
     name = str(Path(path))   # once, not once per row
-    return [_make_answer(row["student_id"], row["question_id"], row["answer"], f"{name}:{line}")
+    unquote = from_spreadsheet_safe
+    return [_make_answer(unquote(row["student_id"]), unquote(row["question_id"]), unquote(row["answer"]),
+                         f"{name}:{line}")
             for line, row in csv_rows(path, REQUIRED_COLUMNS, what="answers")]
 
 
@@ -78,9 +84,9 @@ def csv_rows(path: str | Path, required: tuple[str, ...], optional: tuple[str, .
         text, _ = decode_bytes(raw, check=False)
     except UnreadableText as exc:
         raise InputError(f"{path}: not a text CSV file ({exc}); export the {what} as CSV") from None
-    head = text[:4096]
-    if head.count("\x00") > len(head) // 10:
-        raise InputError(f"{path}: not a text CSV file (binary data); export the {what} as CSV")
+    # One huge cell is one answer too long (flagged `truncated`), not a broken file: lift the csv
+    # module's 131,072-character cell limit (a process-wide setting; nothing needs it lower).
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     try:
         header = next(reader)
@@ -88,38 +94,86 @@ def csv_rows(path: str | Path, required: tuple[str, ...], optional: tuple[str, .
         raise InputError(f"{path}: empty file; expected a header with columns {', '.join(required)}") from None
     except csv.Error as exc:
         raise InputError(f"{path}: line 1: {exc}; save the file as standard CSV") from None
-    columns = {name.strip().lstrip("\ufeff").lower(): index for index, name in enumerate(header)}
+    if any("\x00" in cell for cell in header):
+        raise InputError(f"{path}: not a text CSV file (binary data in its first line); export the {what} as CSV")
+    columns: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = name.strip().lstrip("\ufeff").lower()
+        if key in (*required, *optional) and key in columns:
+            raise InputError(f"{path}: line 1: column {key!r} appears twice (columns {columns[key] + 1} and {index + 1}); "
+                             "rename or remove one of them")
+        columns.setdefault(key, index)
     missing = [c for c in required if c not in columns]
     if missing:
         found = ", ".join(h.strip() for h in header) or "nothing"
         also = f"; optional: {', '.join(optional)}" if optional else ""
         raise InputError(
             f"{path}: line 1: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            f"(found: {found}); rename the header to include {', '.join(required)}{also}"
+            f"(found: {found[:300]}); rename the header to include {', '.join(required)}{also}"
         )
     wanted = {c: columns[c] for c in (*required, *optional) if c in columns}
     width = max(wanted.values()) + 1
     rows = []
     try:
+        start = reader.line_num + 1
         for row in reader:
-            if not "".join(row).strip():   # blank row: every cell is whitespace
-                continue
-            cells = row + [""] * (width - len(row))
-            rows.append((reader.line_num, {c: cells[i] for c, i in wanted.items()}))
+            if "".join(row).strip():   # not a blank row (every cell whitespace)
+                cells = row + [""] * (width - len(row))
+                rows.append((start, {c: cells[i] for c, i in wanted.items()}))
+                if reader.line_num > start:   # a record over several lines: a quoted cell with newlines
+                    _check_not_swallowed(path, start, row, len(header))
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError(f"{path}: line {reader.line_num}: {exc}; save the file as standard CSV") from None
     return rows
 
 
+def _check_not_swallowed(path: Path, line: int, row: list[str], width: int) -> None:
+    """An unbalanced quote makes the csv module read every following line into one cell, silently.
+    A cell holding several lines that are themselves whole rows of the file (as many commas as
+    the header, the first cells unquoted) is that, not an answer over several lines."""
+    for cell in row:
+        if cell.count("\n") < 2:
+            continue
+        rows_inside = sum(1 for text_line in cell.split("\n")[1:]
+                          if text_line.count(",") >= width - 1 and _LOOKS_LIKE_ROW.match(text_line))
+        if rows_inside >= 2:
+            raise InputError(f"{path}: line {line}: a quote (\") opened in this row is never closed, so the "
+                             f"{rows_inside} rows after it would be read as part of one answer; close the quote "
+                             "(a quote inside an answer is written twice: \"\")")
+
+
+_LOOKS_LIKE_ROW = re.compile(r'^[^",\s][^",]*,[^",\s][^",]*,')
+
+
 def read_folder(folder: str | Path) -> list[Answer]:
-    """Answers from <folder>/<student_id>/<question_id>.txt|.md; other files are skipped."""
+    """Answers from <folder>/<student_id>/<question_id>.txt|.md; other files are skipped (and
+    listed by skipped_files). A link that leads out of the folder is not followed: it comes back
+    as an `unreadable` answer, as does a student folder or file that cannot be read."""
     folder = Path(folder)
+    root = folder.resolve()
     answers = []
-    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for file in sorted(student_dir.iterdir()):
-            if not file.is_file() or file.suffix.lower() not in ANSWER_SUFFIXES or file.name.startswith("."):
+    for student_dir in _entries(folder):
+        if student_dir.name.startswith(".") or not student_dir.is_dir():
+            continue
+        if not _inside(student_dir, root):
+            answers.append(Answer(student_dir.name, "", "", str(student_dir), "unreadable",
+                                  "the student folder is a link to a place outside the input folder; not followed"))
+            continue
+        try:
+            files = _entries(student_dir)
+        except OSError as exc:
+            answers.append(Answer(student_dir.name, "", "", str(student_dir), "unreadable",
+                                  f"the student folder could not be read ({exc.strerror}); check its permissions"))
+            continue
+        for file in files:
+            if file.suffix.lower() not in ANSWER_SUFFIXES or file.name.startswith(".") or not file.is_file():
                 continue
             source = str(file)
+            if not _inside(file, root):
+                answers.append(Answer(student_dir.name, file.stem, "", source, "unreadable",
+                                      "the file is a link to a file outside the input folder; not followed"))
+                continue
             try:
                 raw = file.read_bytes()
             except OSError as exc:
@@ -134,20 +188,35 @@ def read_folder(folder: str | Path) -> list[Answer]:
     return answers
 
 
+def _entries(folder: Path) -> list[Path]:
+    return sorted(Path(entry.path) for entry in os.scandir(folder))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, links followed, stays inside `root` (a link within the folder is fine)."""
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
 def skipped_files(folder: Path) -> list[Path]:
-    """Files in an answer folder that are not laid out as <student_id>/<question_id>.txt|.md."""
+    """Files in an answer folder that are not read: not laid out as <student_id>/<question_id>.txt|.md,
+    hidden, or in a hidden folder (such as .bob/)."""
     skipped = []
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file():
-            continue
+    # os.walk, not rglob: it never follows a link to a folder (a link to / would walk the disk).
+    found = sorted(Path(top, name) for top, _, names in os.walk(folder) for name in names)
+    for path in found:
         relative = path.relative_to(folder)
-        if len(relative.parts) != 2 or path.suffix.lower() not in ANSWER_SUFFIXES or path.name.startswith("."):
+        if (len(relative.parts) != 2 or path.suffix.lower() not in ANSWER_SUFFIXES
+                or any(part.startswith(".") for part in relative.parts)):
             skipped.append(path)
     return skipped
 
 
 def _make_answer(student_id: str, question_id: str, text: str, source: str) -> Answer:
-    student_id, question_id = normalize(student_id), normalize(question_id)
+    student_id, question_id = normalize_id(student_id), normalize_id(question_id)
     binary = binary_reason(text)
     if binary:
         return Answer(student_id, question_id, "", source, "unreadable", f"the answer {binary}")

@@ -53,6 +53,9 @@ _PUNCT_MAP = str.maketrans({
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": " - ", "\u2015": " - ",
     "\u2212": "-", "\u2026": "...", "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u3000": " ",
     "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
+    # Bidirectional controls reorder what a reader sees (and can hide words): removed from text.
+    "\u200e": "", "\u200f": "", "\u061c": "", **{chr(c): "" for c in (*range(0x202a, 0x202f), *range(0x2066, 0x206a))},
+    "\u2028": "\n", "\u2029": "\n\n", "\u0085": "\n",
 })
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES_RE = re.compile(r"[ \t\r\f\v]+")
@@ -145,8 +148,15 @@ def _is_tidy_ascii(text: str) -> bool:
             and "\n " not in text and "\n\n\n" not in text and not _ASCII_CONTROL_RE.search(text))
 
 
+def normalize_id(text: str) -> str:
+    """A student or question id as given, less surrounding whitespace: never NFKC or invisible-
+    character removal, which would merge distinct students ("ｆｕｌｌ" and "full")."""
+    return text.strip()
+
+
 def normalize(text: str) -> str:
-    """Canonical form of an answer: NFKC, straight quotes, plain dashes, tidy whitespace."""
+    """Canonical form of an answer: NFKC, straight quotes, plain dashes, tidy whitespace, no
+    bidirectional controls."""
     if _is_tidy_ascii(text):   # most answers and every id: 3 calls per answer read
         return text
     return normalize_fully(text)
@@ -284,3 +294,14 @@ def terminal_safe(text: str) -> str:
     """`text` for one line of a terminal message: every control, separator or bidi character is
     shown as an escape (\\x1b, \\u202e) instead of acting."""
     return _UNPRINTABLE_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP's
+list for CSV injection): grader's CSV writers prefix such a cell with an apostrophe, and its CSV
+readers take that apostrophe off again, so that a file grader wrote reads back as it was."""
+
+
+def from_spreadsheet_safe(cell: str) -> str:
+    """A cell as it was before writers.files.spreadsheet_safe protected it."""
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_START) else cell

@@ -20,7 +20,7 @@ def test_csv_ignores_other_columns_and_keeps_multiline_answers(tmp_path):
     path.write_text('Name,Student_ID,question_id,answer\nAna,s1,q1,"Line one,\nline two"\nBen,s2,q1,Short\n', encoding="utf-8-sig")
     answers = read_answers([path])
     assert [(a.student_id, a.text, a.source) for a in answers] == [
-        ("s1", "Line one,\nline two", f"{path}:3"), ("s2", "Short", f"{path}:4")]
+        ("s1", "Line one,\nline two", f"{path}:2"), ("s2", "Short", f"{path}:4")]   # the line a row starts on
 
 
 def test_problems_are_kept_not_dropped(tmp_path):

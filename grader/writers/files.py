@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..text import FORMULA_START
+
 
 class OutputError(OSError):
     """The output folder cannot be written; the message names it and says what to do."""
@@ -116,9 +118,7 @@ def format_score(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP's
-# list for CSV injection); a number such as -2 or +1.5 is not, and stays a number.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A number such as -2 or +1.5 starts like a formula but is not one, and stays a number.
 _NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
 
 
@@ -126,6 +126,9 @@ def spreadsheet_safe(text: str) -> str:
     """A text cell that cannot run as a formula when the CSV is opened: one starting with = + - @,
     a tab or a carriage return gets a leading apostrophe (what spreadsheets themselves use to mean
     "this is text"). Every text cell of every CSV grader writes goes through here."""
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+    # (A cell that already starts with an apostrophe before one of them gets another, so that
+    # text.from_spreadsheet_safe gives back exactly what was written.)
+    if (text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text)) or (
+            text.startswith("'") and text.lstrip("'").startswith(FORMULA_START)):
         return "'" + text
     return text
