@@ -21,6 +21,9 @@ MAX_ANSWER_CHARS = 20_000
 """Answers longer than this (about 3,500 words) are not graded: they are flagged `truncated` for a human."""
 
 ANSWER_SUFFIXES = (".txt", ".md")
+OUTPUT_MANIFEST = ".grader-output"
+"""The file that marks a folder as a grader run's --out (writers/outputs.py writes it): such a
+folder holds outputs, never answers, and is not read as one."""
 REQUIRED_COLUMNS = ("student_id", "question_id", "answer")
 
 
@@ -44,6 +47,9 @@ def read_answers(paths: Iterable[str | Path]) -> list[Answer]:
     for path in paths:
         path = Path(path)
         if path.is_dir():
+            if (path / OUTPUT_MANIFEST).exists():
+                raise InputError(f"{path}: is the output folder of a grader run (it holds {OUTPUT_MANIFEST}), not "
+                                 "answers; give the folder of the students' answers")
             answers.extend(read_folder(path))
         elif path.is_file():
             answers.extend(read_csv(path))
@@ -154,8 +160,8 @@ def read_folder(folder: str | Path) -> list[Answer]:
     root = folder.resolve()
     answers = []
     for student_dir in _entries(folder):
-        if student_dir.name.startswith(".") or not student_dir.is_dir():
-            continue
+        if student_dir.name.startswith(".") or not student_dir.is_dir() or (student_dir / OUTPUT_MANIFEST).exists():
+            continue   # (an --out inside the input folder: skipped_files lists what it holds)
         if not _inside(student_dir, root):
             answers.append(Answer(student_dir.name, "", "", str(student_dir), "unreadable",
                                   "the student folder is a link to a place outside the input folder; not followed"))

@@ -154,3 +154,17 @@ def test_grades_csv_with_protected_ids_reads_back_with_the_ids(tmp_path):
     again = answers_csv(tmp_path / "again.csv", [(r["student_id"], r["question_id"], "text") for r in rows])
     assert [a.student_id for a in read_csv(again)] == ["=HYPERLINK(1)", "@bob"]
     assert json.loads((out / "grades.json").read_text())["answers"][0]["student_id"] == "=HYPERLINK(1)"
+
+
+def test_an_output_folder_is_never_read_as_answers(tmp_path):
+    """Not given as the input, and not inside the input folder (here --out is class/feedback, whose
+    pages would otherwise be read as the answers of a student called "feedback")."""
+    import shutil
+
+    folder = tmp_path / "class"
+    shutil.copytree(SAMPLES, folder)
+    Grader().run([folder], folder / "feedback")
+    second = Grader().run([folder], tmp_path / "out")
+    assert {a.student_id for a in second.answers} == {p.name for p in SAMPLES.iterdir()}
+    result = CliRunner().invoke(main, ["grade", str(folder / "feedback"), "--out", str(tmp_path / "out2")])
+    assert result.exit_code == 2 and "is the output folder of a grader run" in result.output

@@ -23,9 +23,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..answers import OUTPUT_MANIFEST
 from .files import OutputError, atomic_writer, prepare_out_dir
 
-MANIFEST = ".grader-output"
+MANIFEST = OUTPUT_MANIFEST
 LOCK = ".grader-lock"
 STAGING = ".grader-staging"
 JOURNAL = ".grader-switch"
