@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text import NEGATIONS, sentence_spans, stem, tokenize
+from bisect import bisect_left
+
+from ..text import NEGATIONS, Token, sentence_spans, stem, tokenize
 from .concepts import COPULAS, FAILURE_VERBS, NEGATIVE_WORDS, PARTIAL_NEGATION
 
 # Not knowing or thinking something says nothing about whether it is so ("they didn't know the real output").
@@ -65,22 +67,24 @@ class Clause:
     denied: frozenset[str]     # stems in the scope of a negation or role word (the next three content words)
 
 
-def clauses(text: str) -> list[Clause]:
-    """The clauses of a text: its sentences, split again at "but", "while", ", so", ", because"..."""
+def clauses(text: str, tokens: list[Token] | None = None) -> list[Clause]:
+    """The clauses of a text: its sentences, split again at "but", "while", ", so", ", because"...
+    `tokens`: the text's tokens when they are at hand (offsets in `text`)."""
+    tokens = list(tokenize(text)) if tokens is None else tokens
+    token_starts = [t.start for t in tokens]
     out = []
     for lo, hi in sentence_spans(text):
         starts = [lo, *(lo + m.start() for m in _CLAUSE_BREAK_RE.finditer(text[lo:hi])), hi]
         for a, b in zip(starts, starts[1:]):
-            piece = text[a:b]
-            tokens = list(tokenize(piece))
-            if not tokens:
+            inside = tokens[bisect_left(token_starts, a):bisect_left(token_starts, b)]
+            if not inside:
                 continue
             denied = set()
-            for i, t in enumerate(tokens):
-                if ((t.word in NEGATIONS or t.word in _SPELT_NEGATIONS) and not _excused(tokens, i, piece)) or t.stem in _POLAR_STEMS:
-                    scope = [u.stem for u in tokens[i + 1:] if u.is_content and u.stem not in _POLAR_STEMS][:SCOPE]
+            for i, t in enumerate(inside):
+                if ((t.word in NEGATIONS or t.word in _SPELT_NEGATIONS) and not _excused(inside, i, text)) or t.stem in _POLAR_STEMS:
+                    scope = [u.stem for u in inside[i + 1:] if u.is_content and u.stem not in _POLAR_STEMS][:SCOPE]
                     denied.update(scope)
-            stems = frozenset(t.stem for t in tokens if t.is_content or t.stem in ANTONYMS)
+            stems = frozenset(t.stem for t in inside if t.is_content or t.stem in ANTONYMS)
             out.append(Clause((a, b), stems, frozenset(denied)))
     return out
 

@@ -33,7 +33,7 @@ from .concepts import ConceptMatcher, ConceptResult
 from .contradictions import CONTRADICTED_SHARE, clauses, contradicting_spans, matched_clauses
 from .context import all_references, foreign_shares, foreign_terms, other_question_margins
 from .peers import peer_columns, peer_margins
-from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, references
+from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, prepared_tokens, references
 from .similarity import exemplar_columns, references_of, similarity_columns
 from .substance import answer_counts, substance_columns
 from .vectors import WordwiseCharTfidf, count_word_terms, l2_rows, unigram_mask, word_terms
@@ -204,15 +204,21 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 concept_candidates[i] = candidates
 
         reference_clauses = {q.id: [c for text in q.model_answers for c in clauses(text)] for q, _ in questions}
+        reference_stems = {qid: frozenset().union(*(c.stems for c in found)) for qid, found in reference_clauses.items()}
 
         def per_answer(start: int, stop: int) -> list:
             rows = []
             for i in range(start, stop):
                 qid, p = pairs[i][0], all_prepared[i]
                 found = matchers[qid].results(p, concept_candidates[i])
-                own = clauses(p.text)
-                inverted = contradicting_spans(own, reference_clauses[qid], vocabulary.prompt_stems[qid])
-                matched = matched_clauses(own, reference_clauses[qid])
+                # Fewer than two words in common with the model answers: nothing to invert (most
+                # off-topic and blank-like answers; the clauses cost a pass over the tokens).
+                if len(reference_stems[qid].intersection(p.content)) >= 2:
+                    own = clauses(p.text, prepared_tokens(p))
+                    inverted = contradicting_spans(own, reference_clauses[qid], vocabulary.prompt_stems[qid])
+                    matched = matched_clauses(own, reference_clauses[qid])
+                else:
+                    inverted, matched = [], 0
                 if inverted and len(inverted) >= CONTRADICTED_SHARE * matched:
                     # An answer mostly inverted: its inverted clauses are no evidence of a concept.
                     found = [replace(r, status="negated") if r.status in ("found", "echo") and r.span and
