@@ -38,6 +38,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("coverage", "concepts", "increasing",
            "weighted share of rubric concepts found in substantive sentences", optional=True),
     Column("negated", "concepts", "decreasing", "weighted share of concepts only mentioned under a negation"),
+    Column("contradicted", "contradictions", "decreasing",
+           "share of the answer's clauses that match a model-answer clause and state its opposite (negation, "
+           "role words, antonyms)"),
     Column("novelty", "substance", "free", "share of content words that are not the question's own words"),
     Column("function_ratio", "substance", "free",
            "share of function words: real sentences have many, keyword lists none"),

@@ -32,7 +32,7 @@ from .vectors import presence
 
 # A negation before a concept that is followed by one of these verbs is about failing a target
 # ("could not meet the quota"), which agrees with the model answers rather than contradicting them.
-_FAILURE_VERBS = frozenset({"meet", "reach", "keep", "fulfil", "fulfill", "achiev", "hit", "match", "cope",
+FAILURE_VERBS = frozenset({"meet", "reach", "keep", "fulfil", "fulfill", "achiev", "hit", "match", "cope",
                             "afford", "becom", "make", "get", "receiv", "deliv", "sustain", "surviv",
                             # a remedy that failed affirms the problem: "couldn't fix low productivity"
                             "fix", "solv", "cure", "overcom", "remedi", "prevent", "end", "stop", "reduc"})
@@ -41,7 +41,7 @@ _NEGATION_WINDOW_AFTER = 3
 _ECHO_CREDIT = 0.25   # a concept named only in a sentence that restates the question
 _STATUS_RANK = {"found": 3, "echo": 2, "negated": 1}
 # Words that make a phrase negative besides NEGATIONS: "lack of incentives", "absence of light".
-_NEGATIVE_WORDS = frozenset({"lack", "lacks", "lacking", "absence", "absent", "missing", "doesnt", "dont", "isnt",
+NEGATIVE_WORDS = frozenset({"lack", "lacks", "lacking", "absence", "absent", "missing", "doesnt", "dont", "isnt",
                              "cannot", "cant", "wont", "wasnt", "arent", "hasnt", "havent", "didnt"})
 _NOT_ENOUGH = frozenset({"enough", "sufficient", "much", "many"})
 _CREDIT = {"found": 1.0, "echo": _ECHO_CREDIT}   # of a concept's weight, by status
@@ -177,7 +177,7 @@ class ConceptMatcher:
         before = range(max(lo, start_tok - _NEGATION_WINDOW_BEFORE), start_tok)
         after = range(end_tok + 1, min(hi, end_tok + 1 + _NEGATION_WINDOW_AFTER))
         if negative:
-            if not any(words[i] in NEGATIONS or words[i] in _NEGATIVE_WORDS or
+            if not any(words[i] in NEGATIONS or words[i] in NEGATIVE_WORDS or
                        (words[i] == "not" and i + 1 < hi and words[i + 1] in _NOT_ENOUGH)
                        for i in range(before.start, end_tok + 1)):   # "lack" may be the phrase's own word
                 return None
@@ -198,7 +198,7 @@ class ConceptMatcher:
 def is_negative_phrase(text: str) -> bool:
     """Whether a concept's phrase is itself negative: "no cell wall", "lack of incentives"."""
     words = [t.word for t in tokenize(text)]
-    return any(w in NEGATIONS or w in _NEGATIVE_WORDS for w in words)
+    return any(w in NEGATIONS or w in NEGATIVE_WORDS for w in words)
 
 
 def _negation_excused(p: Prepared, i: int, hi: int, concept_start: int) -> bool:
@@ -208,20 +208,20 @@ def _negation_excused(p: Prepared, i: int, hi: int, concept_start: int) -> bool:
     weren't Stakhanovites hated them')."""
     words, stems = p.words, p.stems
     following = words[i + 1] if i + 1 < hi else ""
-    if words[i] == "not" and following in _PARTIAL_NEGATION:
+    if words[i] == "not" and following in PARTIAL_NEGATION:
         return True
     if words[i] == "no" and following in {"longer", "matter", "doubt"}:
         return True
     for j in range(i + 1, min(hi, i + 3)):
-        if stems[j] in _FAILURE_VERBS:
+        if stems[j] in FAILURE_VERBS:
             return True
-    return (words[i] == "not" and i > 0 and words[i - 1] in _COPULAS and i + 1 < concept_start
+    return (words[i] == "not" and i > 0 and words[i - 1] in COPULAS and i + 1 < concept_start
             and p.text[p.starts[i + 1]].isupper())
 
 
-_PARTIAL_NEGATION = frozenset({"only", "just", "merely", "simply", "what", "as", "how", "all", "always", "every",
+PARTIAL_NEGATION = frozenset({"only", "just", "merely", "simply", "what", "as", "how", "all", "always", "every",
                                "everyone", "everybody", "entirely", "completely", "necessarily", "exactly", "quite"})
-_COPULAS = frozenset({"is", "was", "were", "are", "am", "be", "been", "being"})
+COPULAS = frozenset({"is", "was", "were", "are", "am", "be", "been", "being"})
 
 
 def _sentence_span(p: Prepared, char: int) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from itertools import compress
 from typing import Sequence
 
 from ..rubric import Concept, Question, Rubric
-from ..text import STOPWORDS, match_tokens, sentence_spans, tokenize, word_matches
+from ..text import STOPWORDS, Token, match_tokens, sentence_spans, tokenize, word_matches
 
 MIN_FUZZY_LEN = 5
 """Stems shorter than this are never spelling-corrected: too many short words are one edit apart."""
@@ -167,6 +167,13 @@ def _edit_distance_at_most_one(a: str, b: str) -> bool:
 def references(question: Question) -> list[str]:
     """The texts an answer is compared with: the model answers and the exemplars that earned marks."""
     return [*question.model_answers, *[e.answer for e in question.exemplars if e.score > 0]]
+
+
+def prepared_tokens(p: Prepared) -> list[Token]:
+    """The Prepared text's tokens again as Tokens (stems spelling-corrected), for the clause checks."""
+    content = set(p.content_positions)
+    return [Token(start, end, word, stem_, i in content)
+            for i, (start, end, word, stem_) in enumerate(zip(p.starts, p.ends, p.words, p.stems))]
 
 
 def longest_run(positions: list[int]) -> int:

@@ -16,7 +16,7 @@ the class is context for each answer (README, "Class context").
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -30,9 +30,10 @@ from ..runtime import SERIAL, Runtime
 from .batch import QuestionBatch
 from .columns import COLUMN, FEATURE_NAMES, SIGNALS, columns_of
 from .concepts import ConceptMatcher, ConceptResult
+from .contradictions import CONTRADICTED_SHARE, clauses, contradicting_spans, matched_clauses
 from .context import all_references, foreign_shares, foreign_terms, other_question_margins
 from .peers import peer_columns, peer_margins
-from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, references
+from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, prepared_tokens, references
 from .similarity import exemplar_columns, references_of, similarity_columns
 from .substance import answer_counts, substance_columns
 from .vectors import WordwiseCharTfidf, count_word_terms, l2_rows, unigram_mask, word_terms
@@ -54,7 +55,7 @@ QUESTION_SIGNALS: dict[str, QuestionSignal] = {
 }
 """The signals computed per question from its answers' vectors; "concepts" is computed per answer
 (ConceptMatcher). Every signal of columns.py is one of the two."""
-if set(QUESTION_SIGNALS) | {"concepts"} != set(SIGNALS):   # the table and the functions agree
+if set(QUESTION_SIGNALS) | {"concepts", "contradictions"} != set(SIGNALS):   # those two: per answer   # the table and the functions agree
     raise ImportError(f"features/columns.py names signals {SIGNALS}; QUESTION_SIGNALS has {tuple(QUESTION_SIGNALS)}")
 
 
@@ -202,13 +203,28 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             for i, candidates in zip(rows, matchers[question.id].candidates(word_rows[question.id])):
                 concept_candidates[i] = candidates
 
+        reference_clauses = {q.id: [c for text in q.model_answers for c in clauses(text)] for q, _ in questions}
+        reference_stems = {qid: frozenset().union(*(c.stems for c in found)) for qid, found in reference_clauses.items()}
+
         def per_answer(start: int, stop: int) -> list:
             rows = []
             for i in range(start, stop):
                 qid, p = pairs[i][0], all_prepared[i]
                 found = matchers[qid].results(p, concept_candidates[i])
+                # Fewer than two words in common with the model answers: nothing to invert (most
+                # off-topic and blank-like answers; the clauses cost a pass over the tokens).
+                if len(reference_stems[qid].intersection(p.content)) >= 2:
+                    own = clauses(p.text, prepared_tokens(p))
+                    inverted = contradicting_spans(own, reference_clauses[qid], vocabulary.prompt_stems[qid])
+                    matched = matched_clauses(own, reference_clauses[qid])
+                else:
+                    inverted, matched = [], 0
+                if inverted and len(inverted) >= CONTRADICTED_SHARE * matched:
+                    # An answer mostly inverted: its inverted clauses are no evidence of a concept.
+                    found = [replace(r, status="negated") if r.status in ("found", "echo") and r.span and
+                             any(a <= r.span[0] < b for a, b in inverted) else r for r in found]
                 used = set(p.stems)
-                rows.append((found, *matchers[qid].shares(found),
+                rows.append((found, *matchers[qid].shares(found), len(inverted) / matched if matched else 0.0,
                              [word for term, word in self.references_[qid].key_terms if term not in used],
                              " ".join(p.words),   # as text.joined_words
                              longest_run(p.content_positions)))
@@ -227,9 +243,10 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             for i, other in zip(rows, closest):
                 other_questions[i] = other
         other_margins[:, 2] = peer_margins(by_question, unit_rows, other_questions)
-        concepts, coverage, negated, missing_terms, words, runs = map(list, zip(*per_answer_rows))
+        concepts, coverage, negated, contradicted, missing_terms, words, runs = map(list, zip(*per_answer_rows))
         values[:, COLUMN["coverage"]] = coverage
         values[:, COLUMN["negated"]] = negated
+        values[:, COLUMN["contradicted"]] = contradicted
         return Analysis(values=values, concepts=concepts, missing_terms=missing_terms, words=words, content_runs=runs,
                         foreign_shares=foreign, other_questions=other_questions, other_margins=other_margins)
 

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from ..features import FEATURE_NAMES, ConceptResult
+from ..features.contradictions import CONTRADICTED_SHARE
 from ..rubric import Question, Rubric
 from ..text import joined_words, quotable, tokenize
 
@@ -136,6 +137,10 @@ def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: s
     if negated and (len(negated) >= 2 or not found_weight) and sum(c.weight for c in negated) >= max(1.0, 0.5 * found_weight):
         labels = ", ".join(c.label for c in negated[:3])
         flags.append(Flag("contradiction", f"denies what the model answer affirms: {labels}"))
+    elif f.get("contradicted", 0.0) >= CONTRADICTED_SHARE:
+        flags.append(Flag("contradiction", f"{f['contradicted']:.0%} of the clauses that say what the model answer says "
+                                           "state its opposite (a negation, a role word such as refused or ended, or "
+                                           "an antonym)"))
     return flags
 
 
