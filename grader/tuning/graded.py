@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -12,6 +12,7 @@ import numpy as np
 from ..answers import Answer, InputError, csv_rows, read_csv
 from ..rubric import Rubric
 from ..text import normalize
+from ..writers.files import unquote_spreadsheet_safe
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,16 @@ class GradedRow:
 def read_graded(path: str | Path, rubric: Rubric) -> tuple[list[GradedRow], list[Answer]]:
     """Teacher-graded answers from a CSV (student_id, question_id, answer, score).
 
+    Cells grader wrote spreadsheet-safe (a leading apostrophe before = + - @: grades.csv, the
+    report's "Download my marks") are read without the apostrophe, so they match the input.
+
     Returns (graded rows, answers left out: blank, unreadable or without a score). Raises
     InputError naming the file, line and column for a missing score column, a score that is not
     a number or outside 0..max, or a question the rubric does not have.
     """
     path = Path(path)
     scores = _score_column(path)
-    answers = read_csv(path)
+    answers = [_unquoted(answer) for answer in read_csv(path)]
     rows, left_out = [], []
     for answer in answers:
         line = int(answer.source.rsplit(":", 1)[1])
@@ -51,6 +55,12 @@ def read_graded(path: str | Path, rubric: Rubric) -> tuple[list[GradedRow], list
                              "(or leave it empty to skip the answer)")
         rows.append(GradedRow(answer, score))
     return rows, left_out
+
+
+def _unquoted(answer: Answer) -> Answer:
+    unquote = unquote_spreadsheet_safe
+    return replace(answer, student_id=unquote(answer.student_id), question_id=unquote(answer.question_id),
+                   text=unquote(answer.text))
 
 
 def _score_column(path: Path) -> dict[int, str]:

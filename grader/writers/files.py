@@ -129,3 +129,11 @@ def spreadsheet_safe(text: str) -> str:
     if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def unquote_spreadsheet_safe(text: str) -> str:
+    """A cell read back from a CSV grader (or the report's marks export) wrote: the apostrophe
+    spreadsheet_safe put before = + - @ tab or CR is taken off, so ids and answers match the input."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
