@@ -39,6 +39,8 @@ class Answer:
     source: str
     problem: str | None = None  # code: unreadable, empty, truncated, duplicate
     detail: str = ""            # why, in words a teacher understands
+    name: str = ""              # the student's name, where the input has one (an LMS export, a form)
+    email: str = ""             # the student's e-mail, where the input has one
 
 
 def read_answers(paths: Iterable[str | Path]) -> list[Answer]:

@@ -71,18 +71,27 @@ def main(debug: bool) -> None:
 @click.option("--context", "context_dir", type=click.Path(path_type=str), default=None,
               help="The --out folder of an earlier run: grade late or revised answers against that class, "
                    "so each gets the score it would have had in that run.")
+@click.option("--gradebook", "gradebook_layout", type=click.Choice(["plain", "canvas", "moodle", "classroom"]),
+              default="plain", show_default=True,
+              help="Column layout of gradebook.csv: the one Canvas, Moodle or Google Classroom imports (docs/gradebook.md).")
+@click.option("--blank-as-zero", is_flag=True, help="Score blank and missing answers 0 in gradebook.csv instead of an empty cell.")
+@click.option("--feedback-format", type=click.Choice(["md", "txt", "html"]), default="md", show_default=True,
+              help="Feedback pages as Markdown, plain text (to paste into an LMS comment box) or HTML.")
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @clear_errors
-def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, context_dir: str | None, quiet: bool) -> None:
+def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, gradebook_layout: str, blank_as_zero: bool,
+          feedback_format: str, context_dir: str | None, quiet: bool) -> None:
     """Grade INPUTS: CSV files (student_id, question_id, answer) or folders of
     <student_id>/<question_id>.txt files."""
     from .pipeline import Grader
+    from .writers import OutputOptions
 
     say = None if quiet else (lambda line: echo(line, err=True))
     # A progress bar only for a person watching: not with --quiet, not into a log file or pipe.
     show_progress = not quiet and sys.stderr.isatty()
     progress = (lambda items, label: click.progressbar(items, label=label, file=sys.stderr)) if show_progress else None
-    run = Grader(rubric_path).run(inputs, out_dir, progress=progress, say=say, context=context_dir)
+    options = OutputOptions(gradebook=gradebook_layout, blank_as_zero=blank_as_zero, feedback_format=feedback_format)
+    run = Grader(rubric_path, options=options).run(inputs, out_dir, progress=progress, say=say, context=context_dir)
     if not quiet:
         for line in run.summary:
             echo(line, err=True)

@@ -40,10 +40,10 @@ def feedback_for(concepts: list[ConceptResult], flags: list[Flag], missing_terms
     missing = sorted((c for c in concepts if c.status in ("missing", "echo")), key=lambda c: -c.weight)
 
     if found:
-        quoted = _quoted(found[:MAX_QUOTED])
-        extra = len(found) - MAX_QUOTED
-        tail = f", and {extra} more" if extra > 0 else ""
-        sentences.append(f"Covered: {_join(quoted)}{tail}.")
+        # Every covered concept is named (the student sees all the credit); only the heaviest
+        # few are quoted, so the sentence stays readable.
+        named = _quoted(found[:MAX_QUOTED]) + [c.label for c in found[MAX_QUOTED:]]
+        sentences.append(f"Covered: {_join(named)}.")
     elif echoed and not advice:
         sentences.append(f"Names {_join([c.label for c in echoed])} only in repeating the question; explain it in your own words.")
     if negated:

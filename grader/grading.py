@@ -46,6 +46,9 @@ class GradedAnswer:
     feedback: list[str] = field(default_factory=list)
     concepts: list[ConceptResult] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
+    name: str = ""                      # the student's name and e-mail as the input gave them
+    email: str = ""
+    input_index: int = -1               # the answer's position in the input (the gradebook keeps that order)
 
     @property
     def flag_codes(self) -> list[str]:
@@ -61,25 +64,30 @@ def grade(rubric: Rubric, answers: list[Answer], scorer=None, runtime: Runtime |
     scorer = scorer if scorer is not None else scorer_for(rubric)
     graded: list[GradedAnswer] = []
     gradable: list[Answer] = []
-    for answer in answers:
+    gradable_index: list[int] = []
+    for index, answer in enumerate(answers):
         max_score = rubric.max_score(answer.question_id)
+        who = {"name": answer.name, "email": answer.email, "input_index": index}
         if answer.problem is not None:
             reason = answer.detail or _PROBLEM_REASONS.get(answer.problem, answer.problem)
             graded.append(GradedAnswer(answer.student_id, answer.question_id, answer.text, answer.source,
                                        max_score, flags=[Flag(answer.problem, reason)],
-                                       feedback=[f"Not graded: {reason}."]))
+                                       feedback=[f"Not graded: {reason}."], **who))
         elif rubric.question(answer.question_id) is None:
             known = ", ".join(q.id for q in rubric.questions)
             reason = f"question {answer.question_id!r} is not in the rubric (it has {known})"
             graded.append(GradedAnswer(answer.student_id, answer.question_id, answer.text, answer.source,
                                        max_score, flags=[Flag("unknown_question", reason)],
-                                       feedback=[f"Not graded: {reason}."]))
+                                       feedback=[f"Not graded: {reason}."], **who))
         else:
             gradable.append(answer)
+            gradable_index.append(index)
     order = {q.id: i for i, q in enumerate(rubric.questions)}
     with runtime.batch():   # the sort too: its 100,000 keys would set off full collections
         if gradable:
-            graded.extend(_grade_batch(rubric, gradable, scorer, runtime))
+            for index, result in zip(gradable_index, _grade_batch(rubric, gradable, scorer, runtime)):
+                result.input_index = index
+                graded.append(result)
         graded.sort(key=lambda g: (g.student_id, order.get(g.question_id, len(order)), g.question_id, g.source))
     return graded
 
@@ -136,6 +144,6 @@ def _score_and_explain(rubric: Rubric, answers: list[Answer], scorer, identities
             score=scale.snap(fraction * scale.max), raw_score=round(fraction_list[i] * scale.max, 4),
             confidence=round(confidence, 3), needs_review=bool(flags) or confidence < REVIEW_CONFIDENCE,
             flags=flags, feedback=feedback, concepts=analysis.concepts[i],
-            features=dict(zip(FEATURE_NAMES, feature_rows[i])),
+            features=dict(zip(FEATURE_NAMES, feature_rows[i])), name=answer.name, email=answer.email,
         ))
     return results

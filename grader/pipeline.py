@@ -24,7 +24,7 @@ from .rubric import Rubric, load_rubric
 from .runtime import Runtime
 from .scoring import scorer_for
 from .summary import summary_lines
-from .writers import OutputError, write_outputs
+from .writers import OutputError, OutputOptions, write_outputs
 from .writers.outputs import OutputFolder
 from .writers.pages import Progress
 
@@ -43,11 +43,15 @@ class Run:
 
 class Grader:
     """One rubric, any inputs. `rubric`: a Rubric, a rubric file, or None for the bundled rubric
-    (validated here, learned model included: a bad rubric fails before anything is read)."""
+    (validated here, learned model included: a bad rubric fails before anything is read).
+    `options`: what the outputs look like (writers.OutputOptions: the gradebook's LMS layout,
+    blank answers as 0, the feedback pages' format)."""
 
-    def __init__(self, rubric: Rubric | str | Path | None = None, runtime: Runtime | None = None):
+    def __init__(self, rubric: Rubric | str | Path | None = None, runtime: Runtime | None = None,
+                 options: OutputOptions | None = None):
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.runtime = runtime or Runtime()
+        self.options = options or OutputOptions()
         self.scorer = scorer_for(self.rubric)
 
     def read(self, inputs: Iterable[str | Path]) -> list[Answer]:
@@ -66,7 +70,8 @@ class Grader:
             return self._write_into(folder, results, progress)
 
     def _write_into(self, folder: OutputFolder, results: list[GradedAnswer], progress: Progress | None) -> list[Path]:
-        return folder.write(lambda staging: write_outputs(results, self.rubric, staging, progress, self.runtime))
+        return folder.write(lambda staging: write_outputs(results, self.rubric, staging, progress, self.runtime,
+                                                                 self.options))
 
     def grade_in_context(self, answers: list[Answer], context: str | Path) -> list[GradedAnswer]:
         """`answers` graded together with the class of the run whose outputs are in `context`

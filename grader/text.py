@@ -266,9 +266,15 @@ def rarest_words(texts, exclude: frozenset[str] | set[str], rarity, limit: int) 
 
 def quotable(text: str, limit: int) -> str:
     """Text to quote inside double quotes: one line, its own double quotes made single, cut to
-    `limit` characters with "..."."""
+    at most `limit` characters with "..." at the end of a word (inside a word only when the
+    first word alone is longer than the limit)."""
     text = " ".join(text.split()).replace('"', "'")
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 3]
+    if text[limit - 3] != " " and " " in cut:   # the cut falls inside a word: end at the word before
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "..."
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

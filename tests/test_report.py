@@ -213,7 +213,8 @@ def test_report_escapes_student_text_and_allows_only_its_own_script(tmp_path, bu
     html = class_report_html(tmp_path, bundled_rubric)
     dom = parse(html)
     assert dom.count("img") == 0
-    assert dom.count("script") == 1
+    assert dom.count("script") == 2                     # the page's script and its data block (never run)
+    assert dom.count("script", type="application/json") == 1
     text = "".join(dom.text)
     assert HOSTILE_ID in text and "<script>document.title='pwned'</script>" in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -333,7 +334,7 @@ def test_report_opens_in_a_browser_and_hostile_text_stays_text(tmp_path):
     assert dom.title.startswith("Grading report")
     assert "pwned" not in dom.title
     assert dom.count("img") == 0
-    assert dom.count("script") == 1
+    assert dom.count("script") == 2 and dom.count("script", type="application/json") == 1
     text = "".join(dom.text)
     assert HOSTILE_ID in text
     assert "<script>document.title='pwned'</script>" in text

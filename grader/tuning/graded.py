@@ -23,13 +23,16 @@ class GradedRow:
 def read_graded(path: str | Path, rubric: Rubric) -> tuple[list[GradedRow], list[Answer]]:
     """Teacher-graded answers from a CSV (student_id, question_id, answer, score).
 
+    Cells grader wrote spreadsheet-safe (a leading apostrophe before = + - @: grades.csv, the
+    report's "Download my marks") are read without the apostrophe, so they match the input.
+
     Returns (graded rows, answers left out: blank, unreadable or without a score). Raises
     InputError naming the file, line and column for a missing score column, a score that is not
     a number or outside 0..max, or a question the rubric does not have.
     """
     path = Path(path)
     scores = _score_column(path)
-    answers = read_csv(path)
+    answers = read_csv(path)   # (it takes off the apostrophes spreadsheet_safe added)
     rows, left_out = [], []
     for answer in answers:
         line = int(answer.source.rsplit(":", 1)[1])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +105,7 @@ class AnswerDetail:
     text: Markup
     hidden_chars: int
     feedback: list[str]
+    step: float
     flags: list[Flag]
     found: list[str]
     missing: list[str]
@@ -182,7 +184,8 @@ def build_report_context(results: list[GradedAnswer], rubric: Rubric, students: 
             anchor=_anchor(index), student_id=r.student_id, question_id=r.question_id,
             prompt=prompts.get(r.question_id, ""), score=_cell(r.score, r.max_score), max_score=r.max_score,
             confidence=r.confidence, needs_review=r.needs_review, text=highlight(r.answer, r.concepts),
-            hidden_chars=max(0, len(r.answer) - ANSWER_CHAR_LIMIT), feedback=r.feedback, flags=r.flags,
+            hidden_chars=max(0, len(r.answer) - ANSWER_CHAR_LIMIT), feedback=r.feedback,
+            step=rubric.scale_for(r.question_id).step, flags=r.flags,
             found=[c.label for c in r.concepts if c.status == "found"],
             missing=[c.label for c in r.concepts if c.status != "found"],
         ))
@@ -209,6 +212,7 @@ def build_report_context(results: list[GradedAnswer], rubric: Rubric, students: 
         "rows": rows,
         "review": review_items,
         "details": details_by_student,
+        "marks_data": marks_data(results, detail_results, review_shown, index_of, rubric),
         "limits": {
             "table": TABLE_STUDENT_LIMIT, "detail_students": DETAIL_STUDENT_LIMIT, "detail_answers": DETAIL_ANSWER_LIMIT,
             "review": REVIEW_LIMIT, "answer_chars": ANSWER_CHAR_LIMIT, "concepts": CONCEPT_CHART_LIMIT,
@@ -217,6 +221,34 @@ def build_report_context(results: list[GradedAnswer], rubric: Rubric, students: 
         "details_capped": len(detail_results) < len(results),
         "review_capped": len(review) > REVIEW_LIMIT,
     }
+
+
+def run_id(results: list[GradedAnswer]) -> str:
+    """A short fingerprint of a run's results: the key under which the page keeps the teacher's
+    edits, so a new run (other answers or scores) never shows the edits made to an old one."""
+    digest = hashlib.sha256()
+    for r in results:
+        digest.update(json.dumps([r.student_id, r.question_id, r.answer, r.score], ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()[:20]
+
+
+def marks_data(results: list[GradedAnswer], detail_results: dict[int, GradedAnswer], review: list[GradedAnswer],
+               index_of: dict[int, int], rubric: Rubric) -> Markup:
+    """What the page's script needs to review the answers shown in detail and export the marks, as
+    the JSON of a <script type="application/json"> block: the run id, each answer (full text, for
+    the marks CSV `tune` reads) and the review queue's order. Every "<" is written as \\u003c, so
+    no student text can close the block or open a comment in it."""
+    data = {
+        "run": run_id(results),
+        "answers": {
+            _anchor(index): {"student_id": r.student_id, "question_id": r.question_id, "answer": r.answer,
+                             "score": r.score, "max": r.max_score, "step": rubric.scale_for(r.question_id).step,
+                             "feedback": " ".join(r.feedback)}
+            for index, r in sorted(detail_results.items())
+        },
+        "queue": [_anchor(index_of[id(r)]) for r in review],
+    }
+    return Markup(json.dumps(data, ensure_ascii=True, separators=(",", ":")).replace("<", "\\u003c"))
 
 
 def _csp_hash(script: str) -> str:

@@ -20,6 +20,20 @@ class StudentGrades:
         matching = [a for a in self.answers if a.question_id == question_id]
         return next((a for a in matching if a.score is not None), matching[0] if matching else None)
 
+    @property
+    def name(self) -> str:
+        """The student's name as the first of their answers that has one gave it ("" if none)."""
+        return next((a.name for a in self.answers if a.name), "")
+
+    @property
+    def email(self) -> str:
+        return next((a.email for a in self.answers if a.email), "")
+
+    @property
+    def input_index(self) -> int:
+        """Where the student's first answer was in the input."""
+        return min((a.input_index for a in self.answers), default=-1)
+
     def total(self, rubric: Rubric) -> float | None:
         """Sum of the graded rubric questions; None when none is graded."""
         scores = [a.score for q in rubric.questions if (a := self.for_question(q.id)) and a.score is not None]
@@ -32,6 +46,12 @@ def group_by_student(results: list[GradedAnswer]) -> list[StudentGrades]:
     for result in results:
         students.setdefault(result.student_id, StudentGrades(result.student_id)).answers.append(result)
     return list(students.values())
+
+
+def in_input_order(students: list[StudentGrades]) -> list[StudentGrades]:
+    """The students in the order the input first listed them (the class list an LMS exported);
+    students without a known position keep their place after them."""
+    return sorted(students, key=lambda s: (s.input_index < 0, s.input_index))
 
 
 def total_max(rubric: Rubric) -> float:
