@@ -141,6 +141,9 @@ def test_bidi_controls_are_removed_from_answers_and_escaped_on_the_terminal(tmp_
     assert answers[evil, "q1"].text == "Stakhanov mined coal."
     result = CliRunner().invoke(main, ["grade", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0 and "\u202e" not in result.output
+    shown = [tmp_path / "out" / "report.html", *(tmp_path / "out" / "feedback").iterdir()]
+    for page in shown:   # (the report's data block keeps the id itself, \u-escaped, for the marks export)
+        assert "\u202e" not in page.read_text(encoding="utf-8"), page.name
 
 
 # -- grader's own CSVs read back as they were written ----------------------------------------------

@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 from ..flags import Flag
 from ..grading import GradedAnswer
 from ..rubric import Rubric
+from ..text import terminal_safe
 from .charts import CONCEPT_CHART_LIMIT, band, concept_coverage, coverage_chart, distribution_chart
 from .files import atomic_writer, format_score
 from .students import StudentGrades, total_max
@@ -264,6 +265,7 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["csp_hash"] = _csp_hash
     environment.filters["count"] = lambda n: f"{n:,}"
+    environment.filters["shown"] = terminal_safe   # ids: bidi and control characters shown escaped
     environment.filters["score"] = lambda v: "–" if v is None else f"{v:.2f}".rstrip("0").rstrip(".")
     return environment
 
