@@ -113,7 +113,8 @@ def rubric() -> None:
 @clear_errors
 def import_rubric(questions: str, out_path: str, max_score: float, step: float, title: str | None) -> None:
     """Make a rubric from QUESTIONS, a CSV with question_id, prompt, model_answer (optional:
-    max_score, and concepts as phrases separated by ';')."""
+    max_score; concepts as phrases separated by ';', derived from the model answers when absent;
+    model_answers, every acceptable answer separated by ' || ')."""
     from .importer import import_rubric_file
 
     imported = import_rubric_file(questions, out_path, max_score=max_score, step=step, title=title)
