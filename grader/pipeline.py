@@ -52,7 +52,7 @@ class Grader:
 
     def read(self, inputs: Iterable[str | Path]) -> list[Answer]:
         """Every answer of the inputs (CSV files and answer folders), each exactly once."""
-        return read_answers(inputs)
+        return read_answers(inputs, self.rubric)
 
     def grade(self, answers: list[Answer]) -> list[GradedAnswer]:
         """One GradedAnswer per answer, sorted by student then the rubric's question order."""
@@ -96,8 +96,8 @@ class Grader:
             skipped = {given: files for given in (Path(i) for i in inputs if Path(i).is_dir())
                        if (files := skipped_files(given))}
             for given, files in skipped.items():
-                say(f"Skipped {len(files)} files in {given} that are not <student_id>/<question_id>.txt or .md "
-                    f"(first: {files[0].relative_to(given)})")
+                say(f"Skipped {len(files)} files in {given} that are not answer documents laid out as "
+                    f"<student_id>/<question_id>.txt (or .md .docx .odt .rtf .pdf .html) (first: {files[0].relative_to(given)})")
             say(f"Grading {len(answers)} answers with rubric {self.rubric.title!r}"
                 + (f", in the context of the class in {context}" if context is not None else "") + " ...")
             results = self.grade(answers) if context is None else self.grade_in_context(answers, context)
