@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 from .inputs import Found, ReadError
 from .inputs.documents import DOCUMENT_SUFFIXES, Unreadable, document_text, strip_headers
 from .inputs.files import is_grader_output, read_student_file, top_level_files
+from .inputs.tables import is_plain_csv, looks_like_table, read_table
 from .rubric import Rubric
 from .text import UnreadableText, binary_reason, decode_bytes, normalize
 
@@ -71,9 +72,11 @@ def read_answers(paths: Iterable[str | Path], rubric: Rubric | None = None, colu
 def read_file(path: Path, rubric: Rubric | None = None, columns: str | None = None,
               say: Callable[[str], None] | None = None) -> list[Answer]:
     """The answers in one file: a document holding one student's answers, or a table."""
-    if path.suffix.lower() in DOCUMENT_SUFFIXES:
+    if path.suffix.lower() in DOCUMENT_SUFFIXES and not looks_like_table(path):
         return [_found_answer(found) for found in read_student_file(path, rubric)]
-    return read_csv(path)
+    if columns is None and path.suffix.lower() != ".txt" and is_plain_csv(path, REQUIRED_COLUMNS):
+        return read_csv(path)   # the standard layout: the fast path
+    return [_found_answer(found) for found in read_table(path, rubric, columns, say)]
 
 
 def _document_answer(student_id: str, question_id: str, file: Path) -> Answer:

@@ -71,18 +71,24 @@ def main(debug: bool) -> None:
 @click.option("--context", "context_dir", type=click.Path(path_type=str), default=None,
               help="The --out folder of an earlier run: grade late or revised answers against that class, "
                    "so each gets the score it would have had in that run.")
+@click.option("--columns", default=None, metavar="ROLE=COLUMN,...",
+              help="Column names of a long CSV or sheet, e.g. student=Pupil,question=Item,answer=Text "
+                   "(roles: student, question, answer, name, email; common names are recognised without it).")
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @clear_errors
-def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, context_dir: str | None, quiet: bool) -> None:
-    """Grade INPUTS: CSV files (student_id, question_id, answer) or folders of
-    <student_id>/<question_id>.txt files."""
+def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, context_dir: str | None,
+          columns: str | None, quiet: bool) -> None:
+    """Grade INPUTS: folders of <student_id>/<question_id> documents (.txt .md .docx .odt .rtf .pdf
+    .html), one document per student (split by question), CSV files of any dialect or .xlsx/.ods
+    sheets with student, question and answer columns, or Google/Microsoft Forms, Moodle and Canvas
+    exports with a column per question (README, "Inputs")."""
     from .pipeline import Grader
 
     say = None if quiet else (lambda line: echo(line, err=True))
     # A progress bar only for a person watching: not with --quiet, not into a log file or pipe.
     show_progress = not quiet and sys.stderr.isatty()
     progress = (lambda items, label: click.progressbar(items, label=label, file=sys.stderr)) if show_progress else None
-    run = Grader(rubric_path).run(inputs, out_dir, progress=progress, say=say, context=context_dir)
+    run = Grader(rubric_path).run(inputs, out_dir, progress=progress, say=say, context=context_dir, columns=columns)
     if not quiet:
         for line in run.summary:
             echo(line, err=True)

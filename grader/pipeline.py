@@ -50,9 +50,13 @@ class Grader:
         self.runtime = runtime or Runtime()
         self.scorer = scorer_for(self.rubric)
 
-    def read(self, inputs: Iterable[str | Path]) -> list[Answer]:
-        """Every answer of the inputs (CSV files and answer folders), each exactly once."""
-        return read_answers(inputs, self.rubric)
+    def read(self, inputs: Iterable[str | Path], columns: str | None = None,
+             say: Callable[[str], None] | None = None) -> list[Answer]:
+        """Every answer of the inputs (answers.read_answers: documents, folders, CSV files of any
+        dialect, spreadsheets, form and LMS exports), each exactly once. `columns`: a long table's
+        column names ("student=Pupil,question=Item,answer=Text"); `say` hears how export columns
+        were matched to the rubric's questions."""
+        return read_answers(inputs, self.rubric, columns, say)
 
     def grade(self, answers: list[Answer]) -> list[GradedAnswer]:
         """One GradedAnswer per answer, sorted by student then the rubric's question order."""
@@ -77,10 +81,11 @@ class Grader:
         return [r for r in self.grade(with_class(answers, class_answers)) if (r.student_id, r.question_id) in late]
 
     def run(self, inputs: Iterable[str | Path], out: str | Path, progress: Progress | None = None,
-            say: Callable[[str], None] | None = None, context: str | Path | None = None) -> Run:
+            say: Callable[[str], None] | None = None, context: str | Path | None = None,
+            columns: str | None = None) -> Run:
         """read, grade and write; `say(line)` hears what is going on (files skipped, answers found).
         `context`: the --out folder of an earlier run, whose class the answers are graded with
-        (grade_in_context)."""
+        (grade_in_context); `columns`: see `read`."""
         say = say or (lambda line: None)
         inputs = [str(i) for i in inputs]
         if context is not None and Path(context).resolve() == Path(out).resolve():
@@ -92,7 +97,7 @@ class Grader:
         # millions of objects the batch made (seconds at 100,000 answers).
         with OutputFolder(out, inputs, say) as folder, self.runtime.batch():
             out = folder.out
-            answers = self.read(inputs)
+            answers = self.read(inputs, columns, say)
             skipped = {given: files for given in (Path(i) for i in inputs if Path(i).is_dir())
                        if (files := skipped_files(given))}
             for given, files in skipped.items():

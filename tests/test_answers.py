@@ -35,10 +35,12 @@ def test_problems_are_kept_not_dropped(tmp_path):
 
 def test_csv_without_answer_column_names_file_line_and_fix(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("student,question,text\na,q1,hello\n")
+    path.write_text("pupil,item,words\na,q1,hello\n")
     with pytest.raises(InputError) as info:
         read_answers([path])
-    assert str(info.value).startswith(f"{path}: line 1: missing columns student_id, question_id, answer")
+    assert str(info.value).startswith(f"{path}: line 1: missing columns student_id, question_id, answer (found: pupil, item, words; "
+                                 "no answer column among them)")
+    assert "--columns" in str(info.value)
     assert "rename the header" in str(info.value)
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from ..rubric import Rubric
 from .documents import strip_headers
+from .questions import numbered, same_words
 
 WHOLE_FILE = "(whole file)"
 """The question id of a file that could not be split at all."""
@@ -113,37 +113,18 @@ def _heading(index: int, line: str, questions) -> _Heading | None:
     for pattern, explicit in ((_EXPLICIT_RE, True), (_BARE_RE, False)):
         match = pattern.match(line)
         if match:
-            question = _numbered(int(match.group(1)), questions)
+            question = numbered(int(match.group(1)), questions)
             rest = match.group(2) or ""
             if question is None and not questions:
                 return _Heading(index, f"q{match.group(1)}", stripped, rest, explicit)
             return _Heading(index, question.id if question else None, stripped,
                             _without_prompt(rest, question) if question else rest, explicit)
     for question in questions:   # the prompt copied as a heading
-        if len(stripped) < 2 * len(question.prompt) + 20 and _same_words(stripped, question.prompt):
+        if len(stripped) < 2 * len(question.prompt) + 20 and same_words(stripped, question.prompt):
             return _Heading(index, question.id, stripped, "", True)
     return None
 
 
-def _numbered(number: int, questions):
-    """The rubric's question `number`: by the ids' trailing numbers when they all have one, else by order."""
-    trailing = {}
-    for question in questions:
-        match = re.search(r"(\d+)$", question.id)
-        if match:
-            trailing[int(match.group(1))] = question
-    if questions and len(trailing) == len(questions):
-        return trailing.get(number)
-    return questions[number - 1] if 1 <= number <= len(questions) else None
-
-
 def _without_prompt(rest: str, question) -> str:
     """The heading line's text after the number, without the question's prompt copied there."""
-    return "" if rest and _same_words(rest, question.prompt) else rest
-
-
-def _same_words(a: str, b: str) -> bool:
-    wa, wb = re.findall(r"[^\W_]+", a.casefold()), re.findall(r"[^\W_]+", b.casefold())
-    if len(wa) < 3 or len(wb) < 3:
-        return wa == wb and bool(wa)
-    return SequenceMatcher(None, wa, wb, autojunk=False).ratio() >= 0.8
+    return "" if rest and same_words(rest, question.prompt) else rest
