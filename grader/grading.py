@@ -47,6 +47,8 @@ class GradedAnswer:
     feedback: list[str] = field(default_factory=list)
     concepts: list[ConceptResult] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
+    name: str = ""       # the student's name and e-mail from the input (exports), for the gradebook
+    email: str = ""
 
     @property
     def flag_codes(self) -> list[str]:
@@ -68,13 +70,13 @@ def grade(rubric: Rubric, answers: list[Answer], scorer=None, runtime: Runtime |
             reason = answer.detail or _PROBLEM_REASONS.get(answer.problem, answer.problem)
             graded.append(GradedAnswer(answer.student_id, answer.question_id, answer.text, answer.source,
                                        max_score, flags=[Flag(answer.problem, reason)],
-                                       feedback=[f"Not graded: {reason}."]))
+                                       feedback=[f"Not graded: {reason}."], name=answer.name, email=answer.email))
         elif rubric.question(answer.question_id) is None:
             known = ", ".join(q.id for q in rubric.questions)
             reason = f"question {answer.question_id!r} is not in the rubric (it has {known})"
             graded.append(GradedAnswer(answer.student_id, answer.question_id, answer.text, answer.source,
                                        max_score, flags=[Flag("unknown_question", reason)],
-                                       feedback=[f"Not graded: {reason}."]))
+                                       feedback=[f"Not graded: {reason}."], name=answer.name, email=answer.email))
         else:
             gradable.append(answer)
     order = {q.id: i for i, q in enumerate(rubric.questions)}
@@ -137,6 +139,6 @@ def _score_and_explain(rubric: Rubric, answers: list[Answer], scorer, identities
             score=scale.snap(fraction * scale.max), raw_score=round(fraction_list[i] * scale.max, 4),
             confidence=round(confidence, 3), needs_review=bool(flags) or confidence < REVIEW_CONFIDENCE,
             flags=flags, feedback=feedback, concepts=analysis.concepts[i],
-            features=dict(zip(FEATURE_NAMES, feature_rows[i])),
+            features=dict(zip(FEATURE_NAMES, feature_rows[i])), name=answer.name, email=answer.email,
         ))
     return results

@@ -122,3 +122,26 @@ def test_columns_option_maps_a_long_table_and_question_labels_are_resolved(tmp_p
         read_answers([path], rubric, columns="student=Pupil,question=Item,answer=Text")
     with pytest.raises(InputError, match="give role=column"):
         read_answers([path], rubric, columns="pupil")
+
+
+def test_names_and_emails_reach_the_gradebook_report_and_pages(tmp_path, rubric):
+    from click.testing import CliRunner
+    from grader.cli import main
+
+    prompts = [q.prompt for q in rubric.questions]
+    path = _write_csv(tmp_path / "form.csv", [
+        ["Timestamp", "Email Address", "Name", *prompts],
+        ["2026/03/02 9:14:03 AM GMT", "amara@school.org", "Amara <b>Diallo</b>", *ANSWERS["amara"].values()],
+        ["2026/03/02 9:20:44 AM GMT", "ben@school.org", "Ben Ito", *ANSWERS["ben"].values()],
+    ])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["grade", str(path), "--rubric", str(rubric.source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(open(out / "gradebook.csv", encoding="utf-8")))
+    assert [(r["student_id"], r["name"], r["email"]) for r in rows] == [
+        ("amara@school.org", "Amara <b>Diallo</b>", "amara@school.org"), ("ben@school.org", "Ben Ito", "ben@school.org")]
+    assert all(r["total (15)"] for r in rows)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Amara &lt;b&gt;Diallo&lt;/b&gt; (amara@school.org)" in report and "<b>Diallo" not in report
+    pages = sorted((out / "feedback").glob("*.md"))
+    assert any("# Feedback for Ben Ito (ben@school.org)" in p.read_text(encoding="utf-8") for p in pages)

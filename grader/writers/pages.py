@@ -37,7 +37,7 @@ def markdown_text(text: str) -> str:
 
 def feedback_page(student: StudentGrades, rubric: Rubric) -> str:
     """The Markdown page handed back to one student."""
-    lines = [f"# Feedback for {markdown_text(student.student_id)}", "", f"*{markdown_text(rubric.title)}*", ""]
+    lines = [f"# Feedback for {markdown_text(student.heading)}", "", f"*{markdown_text(rubric.title)}*", ""]
     for question in rubric.questions:
         answer = student.for_question(question.id)
         lines += [f"## {markdown_text(question.id)}. {markdown_text(question.prompt)}", ""]

@@ -20,6 +20,20 @@ class StudentGrades:
         matching = [a for a in self.answers if a.question_id == question_id]
         return next((a for a in matching if a.score is not None), matching[0] if matching else None)
 
+    @property
+    def name(self) -> str:
+        """The student's name as an input gave it (a form or LMS export), else ''."""
+        return next((a.name for a in self.answers if a.name), "")
+
+    @property
+    def email(self) -> str:
+        return next((a.email for a in self.answers if a.email), "")
+
+    @property
+    def heading(self) -> str:
+        """How a page names the student: 'Ana Diaz (ana@school.org)', else the id."""
+        return f"{self.name} ({self.student_id})" if self.name and self.name != self.student_id else self.student_id
+
     def total(self, rubric: Rubric) -> float | None:
         """Sum of the graded rubric questions; None when none is graded."""
         scores = [a.score for q in rubric.questions if (a := self.for_question(q.id)) and a.score is not None]
