@@ -197,7 +197,8 @@ def skipped_files(folder: Path) -> list[Path]:
         if not path.is_file() or path in read:
             continue
         relative = path.relative_to(folder)
-        if len(relative.parts) != 2 or path.suffix.lower() not in ANSWER_SUFFIXES or path.name.startswith("."):
+        if (len(relative.parts) != 2 or path.suffix.lower() not in ANSWER_SUFFIXES
+                or any(part.startswith(".") for part in relative.parts)):   # hidden files and folders
             skipped.append(path)
     return skipped
 

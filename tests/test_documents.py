@@ -91,3 +91,27 @@ def test_a_file_that_cannot_be_split_is_kept_and_flagged(tmp_path, rubric):
     assert sum(a.student_id == "fay" for a in answers) == 3
     results = grade(rubric, answers)
     assert all(r.score is None and r.flags[0].code == "unsplit" for r in results)
+
+
+def test_nothing_to_grade_exits_2_with_one_line_saying_what_was_found(tmp_path):
+    from click.testing import CliRunner
+    from grader.cli import main
+
+    folder = tmp_path / "class"
+    (folder / "ana").mkdir(parents=True)
+    (folder / "ana" / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x1b[31m")
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "q1.txt").write_text("secret")
+    (folder / "ana" / "q1.docx").write_bytes(b"PK\x03\x04 broken")
+    result = CliRunner().invoke(main, ["grade", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("grader: error")]
+    assert len(lines) == 1 and "Traceback" not in result.output and "\x1b" not in result.output
+    line = lines[0]
+    assert "nothing to grade" in line and "1 answers, none gradable (1 unreadable)" in line
+    assert "2 files skipped" in line and "(hidden)" in line and "not an answer document (.jpg)" in line
+    assert ".docx" in line and "Moodle" in line
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(main, ["grade", str(empty), "--out", str(tmp_path / "out2")])
+    assert result.exit_code == 2 and "nothing to grade" in result.stderr and "no answers" in result.stderr

@@ -49,3 +49,25 @@ def read_student_file(path: Path, rubric: Rubric | None) -> list[Found]:
     return [Found(student_id, part.question_id, part.text, str(path),
                   "unsplit" if part.problem else None, part.problem or "")
             for part in split_answers(text, rubric, student_id)]
+
+
+def why_skipped(folder: Path, path: Path) -> str:
+    """Why a file of an answer folder was not read, in a few words."""
+    relative = path.relative_to(folder)
+    if any(part.startswith(".") for part in relative.parts):
+        return "hidden"
+    if any(is_grader_output(folder.joinpath(*relative.parts[:i])) for i in range(1, len(relative.parts))):
+        return "a grader output"
+    if path.suffix.lower() not in (*DOCUMENT_SUFFIXES, *TABLE_SUFFIXES):
+        return f"not an answer document ({path.suffix or 'no extension'})"
+    if len(relative.parts) == 1:
+        return "beside the student folders, not in one"
+    if len(relative.parts) > 2:
+        return "too deep: not <student>/<question>"
+    return "a table inside a student folder"
+
+
+READ_LAYOUTS = ("<student_id>/<question_id> documents (.txt .md .docx .odt .rtf .pdf .html), one document per "
+                "student split by question, CSV files or .xlsx/.ods sheets with student, question and answer "
+                "columns, and Google Forms, Microsoft Forms, Moodle and Canvas exports")
+"""What grader reads, for the messages that say it found nothing (README, "Inputs")."""
