@@ -11,19 +11,21 @@ import csv
 import io
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
+from .inputs import Found, ReadError
+from .inputs.documents import DOCUMENT_SUFFIXES, Unreadable, document_text, strip_headers
+from .inputs.files import is_grader_output, read_student_file, top_level_files
+from .inputs.tables import is_plain_csv, looks_like_table, read_table
+from .rubric import Rubric
 from .text import UnreadableText, binary_reason, decode_bytes, from_spreadsheet_safe, normalize, normalize_id
 
 MAX_ANSWER_CHARS = 20_000
 """Answers longer than this (about 3,500 words) are not graded: they are flagged `truncated` for a human."""
 
-ANSWER_SUFFIXES = (".txt", ".md")
-OUTPUT_MANIFEST = ".grader-output"
-"""The file that marks a folder as a grader run's --out (writers/outputs.py writes it): such a
-folder holds outputs, never answers, and is not read as one."""
+ANSWER_SUFFIXES = DOCUMENT_SUFFIXES   # in the folder layout: .txt .md .docx .odt .rtf .pdf .html
 REQUIRED_COLUMNS = ("student_id", "question_id", "answer")
 
 
@@ -37,27 +39,85 @@ class Answer:
     question_id: str
     text: str
     source: str
-    problem: str | None = None  # code: unreadable, empty, truncated, duplicate
+    problem: str | None = None  # code: unreadable, empty, truncated, duplicate, unsplit
     detail: str = ""            # why, in words a teacher understands
-    name: str = ""              # the student's name, where the input has one (an LMS export, a form)
-    email: str = ""             # the student's e-mail, where the input has one
+    name: str = ""              # the student's name and e-mail where the input gives them (exports)
+    email: str = ""
 
 
-def read_answers(paths: Iterable[str | Path]) -> list[Answer]:
-    """Read every input (CSV files and answer folders) and mark duplicates; order is input order."""
+def read_answers(paths: Iterable[str | Path], rubric: Rubric | None = None, columns: str | None = None,
+                 say: Callable[[str], None] | None = None) -> list[Answer]:
+    """Read every input and mark duplicates; order is input order. A folder: <student>/<question>
+    documents, and documents or exports at its top (one file per student); a file: a document (one
+    file per student, split by question), a CSV of any dialect or a spreadsheet, long (student,
+    question, answer; `columns` maps other names, "student=Name,question=Item,answer=Text") or wide
+    (a form or LMS export: a column per question, matched to the `rubric`'s prompts). `say` hears
+    how the columns of an export were matched."""
     answers: list[Answer] = []
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            if (path / OUTPUT_MANIFEST).exists():
-                raise InputError(f"{path}: is the output folder of a grader run (it holds {OUTPUT_MANIFEST}), not "
-                                 "answers; give the folder of the students' answers")
-            answers.extend(read_folder(path))
-        elif path.is_file():
-            answers.extend(read_csv(path))
-        else:
-            raise InputError(f"{path}: no such file or folder; give a CSV export or a folder of <student_id>/<question_id>.txt files")
+        try:
+            if path.is_dir():
+                if is_grader_output(path):
+                    raise InputError(f"{path}: is the output folder of a grader run (it holds .grader-output), "
+                                     "not answers; give the folder of the students' answers")
+                answers.extend(_with_prompts_stripped(read_folder(path), rubric))
+                for file in top_level_files(path):
+                    answers.extend(read_file(file, rubric, columns, say))
+            elif path.is_file():
+                answers.extend(read_file(path, rubric, columns, say))
+            else:
+                raise InputError(f"{path}: no such file or folder; give a CSV export, a spreadsheet, documents "
+                                 "or a folder of <student_id>/<question_id>.txt files")
+        except ReadError as exc:
+            raise InputError(str(exc)) from None
     return mark_duplicates(answers)
+
+
+def read_file(path: Path, rubric: Rubric | None = None, columns: str | None = None,
+              say: Callable[[str], None] | None = None) -> list[Answer]:
+    """The answers in one file: a document holding one student's answers, or a table."""
+    if path.suffix.lower() in DOCUMENT_SUFFIXES and not looks_like_table(path):
+        return [_found_answer(found) for found in read_student_file(path, rubric)]
+    if columns is None and path.suffix.lower() != ".txt" and is_plain_csv(path, REQUIRED_COLUMNS):
+        return read_csv(path)   # the standard layout: the fast path
+    return [_found_answer(found) for found in read_table(path, rubric, columns, say)]
+
+
+def _document_answer(student_id: str, question_id: str, file: Path) -> Answer:
+    """The answer in <student_id>/<question_id>.<ext>, headers stripped, or flagged unreadable."""
+    try:
+        text = strip_headers(document_text(file), student_id, titles=(question_id,))
+    except Unreadable as exc:
+        return Answer(normalize_id(student_id), normalize_id(question_id), "", str(file), "unreadable", f"the file {exc}")
+    return _make_answer(student_id, question_id, text, str(file))
+
+
+def _with_prompts_stripped(answers: list[Answer], rubric: Rubric | None) -> list[Answer]:
+    """A document's title that repeats its question's prompt is not part of the answer."""
+    if rubric is None:
+        return answers
+    prompts = {q.id: q.prompt for q in rubric.questions}
+    stripped = []
+    for answer in answers:
+        if answer.problem is None and answer.question_id in prompts:
+            text = strip_headers(answer.text, titles=(prompts[answer.question_id],))
+            if text != answer.text and text:
+                answer = replace(answer, text=text)
+        stripped.append(answer)
+    return stripped
+
+
+def _found_answer(found: Found) -> Answer:
+    """A reader's record through the same checks as every answer (blank, binary, too long)."""
+    if found.problem is not None and found.problem != "unsplit":
+        answer = Answer(normalize_id(found.student_id), normalize_id(found.question_id), normalize(found.text),
+                        found.source, found.problem, found.detail)
+    else:
+        answer = _make_answer(found.student_id, found.question_id, found.text, found.source)
+        if found.problem is not None and answer.problem is None:
+            answer = replace(answer, problem=found.problem, detail=found.detail)
+    return replace(answer, name=normalize(found.name), email=normalize(found.email))
 
 
 def read_csv(path: str | Path) -> list[Answer]:
@@ -162,7 +222,7 @@ def read_folder(folder: str | Path) -> list[Answer]:
     root = folder.resolve()
     answers = []
     for student_dir in _entries(folder):
-        if student_dir.name.startswith(".") or not student_dir.is_dir() or (student_dir / OUTPUT_MANIFEST).exists():
+        if student_dir.name.startswith(".") or not student_dir.is_dir() or is_grader_output(student_dir):
             continue   # (an --out inside the input folder: skipped_files lists what it holds)
         if not _inside(student_dir, root):
             answers.append(Answer(student_dir.name, "", "", str(student_dir), "unreadable",
@@ -182,17 +242,7 @@ def read_folder(folder: str | Path) -> list[Answer]:
                 answers.append(Answer(student_dir.name, file.stem, "", source, "unreadable",
                                       "the file is a link to a file outside the input folder; not followed"))
                 continue
-            try:
-                raw = file.read_bytes()
-            except OSError as exc:
-                answers.append(Answer(student_dir.name, file.stem, "", source, "unreadable", f"could not be read: {exc.strerror}"))
-                continue
-            try:
-                text, _ = decode_bytes(raw)
-            except UnreadableText as exc:
-                answers.append(Answer(student_dir.name, file.stem, "", source, "unreadable", f"the file {exc}"))
-                continue
-            answers.append(_make_answer(student_dir.name, file.stem, text, source))
+            answers.append(_document_answer(student_dir.name, file.stem, file))
     return answers
 
 
@@ -215,7 +265,8 @@ def skipped_files(folder: Path) -> list[Path]:
     skipped = []
     # os.walk, not rglob: it never follows a link to a folder (a link to / would walk the disk).
     found = sorted(Path(top, name) for top, _, names in os.walk(folder) for name in names)
-    for path in found:
+    read = set(top_level_files(folder))
+    for path in (p for p in found if p not in read):
         relative = path.relative_to(folder)
         if (len(relative.parts) != 2 or path.suffix.lower() not in ANSWER_SUFFIXES
                 or any(part.startswith(".") for part in relative.parts)):
@@ -246,8 +297,8 @@ def mark_duplicates(answers: list[Answer]) -> list[Answer]:
     for answer in answers:
         key = (answer.student_id, answer.question_id)
         if key in first and answer.problem is None:
-            answer = Answer(answer.student_id, answer.question_id, answer.text, answer.source, "duplicate",
-                            f"a second answer from this student to {answer.question_id} (the first is {first[key]})")
+            answer = replace(answer, problem="duplicate",
+                             detail=f"a second answer from this student to {answer.question_id} (the first is {first[key]})")
         first.setdefault(key, answer.source)
         marked.append(answer)
     return marked

@@ -71,6 +71,9 @@ def main(debug: bool) -> None:
 @click.option("--context", "context_dir", type=click.Path(path_type=str), default=None,
               help="The --out folder of an earlier run: grade late or revised answers against that class, "
                    "so each gets the score it would have had in that run.")
+@click.option("--columns", default=None, metavar="ROLE=COLUMN,...",
+              help="Column names of a long CSV or sheet, e.g. student=Pupil,question=Item,answer=Text "
+                   "(roles: student, question, answer, name, email; common names are recognised without it).")
 @click.option("--gradebook", "gradebook_layout", type=click.Choice(["plain", "canvas", "moodle", "classroom"]),
               default="plain", show_default=True,
               help="Column layout of gradebook.csv: the one Canvas, Moodle or Google Classroom imports (docs/gradebook.md).")
@@ -80,9 +83,11 @@ def main(debug: bool) -> None:
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @clear_errors
 def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, gradebook_layout: str, blank_as_zero: bool,
-          feedback_format: str, context_dir: str | None, quiet: bool) -> None:
-    """Grade INPUTS: CSV files (student_id, question_id, answer) or folders of
-    <student_id>/<question_id>.txt files."""
+          feedback_format: str, context_dir: str | None, columns: str | None, quiet: bool) -> None:
+    """Grade INPUTS: folders of <student_id>/<question_id> documents (.txt .md .docx .odt .rtf .pdf
+    .html), one document per student (split by question), CSV files of any dialect or .xlsx/.ods
+    sheets with student, question and answer columns, or Google/Microsoft Forms, Moodle and Canvas
+    exports with a column per question (README, "Inputs")."""
     from .pipeline import Grader
     from .writers import OutputOptions
 
@@ -91,7 +96,7 @@ def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, gradeb
     show_progress = not quiet and sys.stderr.isatty()
     progress = (lambda items, label: click.progressbar(items, label=label, file=sys.stderr)) if show_progress else None
     options = OutputOptions(gradebook=gradebook_layout, blank_as_zero=blank_as_zero, feedback_format=feedback_format)
-    run = Grader(rubric_path, options=options).run(inputs, out_dir, progress=progress, say=say, context=context_dir)
+    run = Grader(rubric_path, options=options).run(inputs, out_dir, progress=progress, say=say, context=context_dir, columns=columns)
     if not quiet:
         for line in run.summary:
             echo(line, err=True)

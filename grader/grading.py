@@ -28,6 +28,7 @@ _PROBLEM_REASONS = {
     "empty": "the answer is blank",
     "truncated": "the answer is too long to grade",
     "duplicate": "a second answer to the same question",
+    "unsplit": "one file held several answers and could not be split by question with confidence",
 }
 
 

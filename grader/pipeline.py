@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .answers import Answer, read_answers, skipped_files
+from .answers import Answer, InputError, read_answers, skipped_files
 from .classcontext import read_class_context, with_class
 from .grading import GradedAnswer, grade
+from .inputs.files import READ_LAYOUTS, why_skipped
 from .rubric import Rubric, load_rubric
 from .runtime import Runtime
 from .scoring import scorer_for
@@ -54,9 +55,13 @@ class Grader:
         self.options = options or OutputOptions()
         self.scorer = scorer_for(self.rubric)
 
-    def read(self, inputs: Iterable[str | Path]) -> list[Answer]:
-        """Every answer of the inputs (CSV files and answer folders), each exactly once."""
-        return read_answers(inputs)
+    def read(self, inputs: Iterable[str | Path], columns: str | None = None,
+             say: Callable[[str], None] | None = None) -> list[Answer]:
+        """Every answer of the inputs (answers.read_answers: documents, folders, CSV files of any
+        dialect, spreadsheets, form and LMS exports), each exactly once. `columns`: a long table's
+        column names ("student=Pupil,question=Item,answer=Text"); `say` hears how export columns
+        were matched to the rubric's questions."""
+        return read_answers(inputs, self.rubric, columns, say)
 
     def grade(self, answers: list[Answer]) -> list[GradedAnswer]:
         """One GradedAnswer per answer, sorted by student then the rubric's question order."""
@@ -82,10 +87,11 @@ class Grader:
         return [r for r in self.grade(with_class(answers, class_answers)) if (r.student_id, r.question_id) in late]
 
     def run(self, inputs: Iterable[str | Path], out: str | Path, progress: Progress | None = None,
-            say: Callable[[str], None] | None = None, context: str | Path | None = None) -> Run:
+            say: Callable[[str], None] | None = None, context: str | Path | None = None,
+            columns: str | None = None) -> Run:
         """read, grade and write; `say(line)` hears what is going on (files skipped, answers found).
         `context`: the --out folder of an earlier run, whose class the answers are graded with
-        (grade_in_context)."""
+        (grade_in_context); `columns`: see `read`."""
         say = say or (lambda line: None)
         inputs = [str(i) for i in inputs]
         if context is not None and Path(context).resolve() == Path(out).resolve():
@@ -97,15 +103,37 @@ class Grader:
         # millions of objects the batch made (seconds at 100,000 answers).
         with OutputFolder(out, inputs, say) as folder, self.runtime.batch():
             out = folder.out
-            answers = self.read(inputs)
+            answers = self.read(inputs, columns, say)
             skipped = {given: files for given in (Path(i) for i in inputs if Path(i).is_dir())
                        if (files := skipped_files(given))}
             for given, files in skipped.items():
-                say(f"Skipped {len(files)} files in {given} that are not <student_id>/<question_id>.txt or .md "
-                    f"(first: {files[0].relative_to(given)})")
+                say(f"Skipped {len(files)} files in {given}: {_first_skipped(given, files)}")
+            if not any(a.problem is None and self.rubric.question(a.question_id) is not None for a in answers):
+                raise InputError(f"nothing to grade in {', '.join(inputs)}: {_found(answers, self.rubric, skipped)}; "
+                                 f"grader reads {READ_LAYOUTS} (README, \"Inputs\")")
             say(f"Grading {len(answers)} answers with rubric {self.rubric.title!r}"
                 + (f", in the context of the class in {context}" if context is not None else "") + " ...")
             results = self.grade(answers) if context is None else self.grade_in_context(answers, context)
             written = self._write_into(folder, results, progress)
             summary = summary_lines(results, self.rubric, out)
         return Run(answers, results, out, written, skipped, summary)
+
+
+def _first_skipped(folder: Path, files: list[Path], shown: int = 3) -> str:
+    """The first few files skipped, each with why: 'notes.jpg (not an answer document (.jpg)), ...'."""
+    first = ", ".join(f"{f.relative_to(folder)} ({why_skipped(folder, f)})" for f in files[:shown])
+    return first + (f" and {len(files) - shown} more" if len(files) > shown else "")
+
+
+def _found(answers: list[Answer], rubric: Rubric, skipped: dict[Path, list[Path]]) -> str:
+    """What a run with nothing gradable found, in one clause: answers by problem, files skipped."""
+    problems: dict[str, int] = {}
+    for answer in answers:
+        code = answer.problem or ("a question not in the rubric" if rubric.question(answer.question_id) is None else "")
+        problems[code] = problems.get(code, 0) + 1
+    found = (f"{len(answers)} answers, none gradable ({', '.join(f'{n} {code}' for code, n in problems.items())})"
+             if answers else "no answers")
+    files = sum(len(f) for f in skipped.values())
+    if files:
+        found += f"; {files} files skipped: " + "; ".join(_first_skipped(g, f) for g, f in skipped.items())
+    return found

@@ -18,6 +18,7 @@ def build_messy_folder(root):
         "fox/q3.txt": b"Burnout and\x00 disillusionment\x00 followed.",
         "gil nunez/q1.md": "Quotas rose with each record, and workers who fell behind were punished.".encode("utf-8"),
         "gil nunez/notes.docx": b"PK\x03\x04",
+        "gil nunez/photo.jpg": b"\xff\xd8\xff\xe0",
     }
     for name, data in files.items():
         path = root / name
@@ -32,9 +33,10 @@ def test_messy_folder_every_answer_accounted_for(tmp_path):
     result = CliRunner().invoke(main, ["grade", str(folder), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
-    assert "Skipped 1 files in" in result.stderr and "notes.docx" in result.stderr
+    assert "Skipped 1 files in" in result.stderr and "photo.jpg" in result.stderr
     rows = {(r["student_id"], r["question_id"]): r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv", encoding="utf-8"))}
-    assert len(rows) == 7  # every .txt/.md answer once; the .docx is not an answer
+    assert len(rows) == 8  # every answer document once, the damaged .docx flagged; the photo is not an answer
+    assert rows[("gil nunez", "notes")]["flags"] == "unreadable" and rows[("gil nunez", "notes")]["score"] == ""
     assert rows[("ana", "q1")]["score"] != "" and not rows[("ana", "q1")]["flags"].startswith("unreadable")
     assert rows[("ben", "q2")]["score"] != ""
     assert rows[("cy", "q3")]["flags"] in ("unreadable", "gibberish")

@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..answers import OUTPUT_MANIFEST
+from ..inputs.files import OUTPUT_MANIFEST
 from .files import OutputError, atomic_writer, prepare_out_dir
 
-MANIFEST = OUTPUT_MANIFEST
+MANIFEST = OUTPUT_MANIFEST   # ".grader-output": the readers never take a folder holding it as answers
 LOCK = ".grader-lock"
 STAGING = ".grader-staging"
 JOURNAL = ".grader-switch"

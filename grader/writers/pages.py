@@ -81,7 +81,7 @@ def feedback_page(student: StudentGrades, rubric: Rubric, page_format: str = "md
     if page_format == "html":
         return _html_page(student, rubric, sections, total_line)
     if page_format == "txt":
-        lines = [f"Feedback for {plain_text(terminal_safe(student.student_id))}", plain_text(rubric.title), ""]
+        lines = [f"Feedback for {plain_text(terminal_safe(student.heading))}", plain_text(rubric.title), ""]
         for section in sections:
             lines += [plain_text(section.heading)]
             if section.score:
@@ -90,7 +90,7 @@ def feedback_page(student: StudentGrades, rubric: Rubric, page_format: str = "md
             lines.append("")
         lines += [total_line, ""] if total_line else []
         return "\n".join(lines).rstrip("\n") + "\n"
-    lines = [f"# Feedback for {markdown_text(terminal_safe(student.student_id))}", "", f"*{markdown_text(rubric.title)}*", ""]
+    lines = [f"# Feedback for {markdown_text(terminal_safe(student.heading))}", "", f"*{markdown_text(rubric.title)}*", ""]
     for section in sections:
         lines += [f"## {markdown_text(section.heading)}", ""]
         if section.score is None:
@@ -137,7 +137,7 @@ def _html_page(student: StudentGrades, rubric: Rubric, sections: list[PageSectio
         body.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in section.lines) + "</ul>")
     if total_line:
         body.append(f"<p><strong>{escape(total_line)}</strong></p>")
-    return _HTML_PAGE.format(student=escape(terminal_safe(student.student_id)), title=escape(rubric.title),
+    return _HTML_PAGE.format(student=escape(terminal_safe(student.heading)), title=escape(rubric.title),
                              body="".join(line + "\n" for line in body))
 
 

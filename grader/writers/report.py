@@ -91,6 +91,7 @@ class StudentRow:
     to_review: int
     feedback_href: str
     detail_anchor: str | None
+    name: str = ""   # from the input (an export), shown beside the id
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ def build_report_context(results: list[GradedAnswer], rubric: Rubric, students: 
             to_review=sum(r.needs_review for r in student.answers),
             feedback_href=quote(page.relative_to(out).as_posix()) if page else "",
             detail_anchor=_anchor(first_detail) if first_detail is not None else None,
+            name=student.heading if student.heading != student.student_id else "",
         ))
 
     details_by_student: dict[str, list[AnswerDetail]] = {}

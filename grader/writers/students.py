@@ -34,6 +34,11 @@ class StudentGrades:
         """Where the student's first answer was in the input."""
         return min((a.input_index for a in self.answers), default=-1)
 
+    @property
+    def heading(self) -> str:
+        """How a page names the student: 'Ana Diaz (ana@school.org)', else the id."""
+        return f"{self.name} ({self.student_id})" if self.name and self.name != self.student_id else self.student_id
+
     def total(self, rubric: Rubric) -> float | None:
         """Sum of the graded rubric questions; None when none is graded."""
         scores = [a.score for q in rubric.questions if (a := self.for_question(q.id)) and a.score is not None]

@@ -1,0 +1,117 @@
+"""A table from a delimited text file of any dialect: the delimiter (',', ';', tab, '|') and the
+encoding (BOM, UTF-16, UTF-8, else cp1252: text.decode_bytes) are detected; and the names a long
+table's columns go by ("Student", "Question", "Response"...), or those `--columns` gives."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..text import UnreadableText, decode_bytes
+from . import ReadError
+
+DELIMITERS = (",", ";", "\t", "|")
+
+SYNONYMS = {   # normalised header -> role, most specific first within a role
+    "student": ("student_id", "student id", "studentid", "student number", "student no", "student",
+                "username", "user", "learner", "pupil", "candidate", "email", "email address", "e-mail",
+                "student name", "name", "full name"),
+    "question": ("question_id", "question id", "questionid", "question number", "question no", "question",
+                 "item", "q", "task", "prompt"),
+    "answer": ("answer", "response", "answer text", "response text", "student answer", "student response",
+               "text", "submission", "essay", "reply"),
+}
+IDENTITY = {
+    "name": ("name", "full name", "student name", "your name"),
+    "email": ("email", "email address", "e-mail", "e-mail address", "mail"),
+}
+
+
+@dataclass
+class Table:
+    source: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)   # (line or row number, cells)
+
+
+def header_key(name: str) -> str:
+    """A header as matched: no BOM, case, surrounding space, or '_'/'-' vs ' ' differences."""
+    return re.sub(r"[\s_]+", " ", name.lstrip("\ufeff").strip().casefold())
+
+
+def read_delimited(path: Path) -> Table:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
+    try:
+        text, _ = decode_bytes(raw, check=False)
+    except UnreadableText as exc:
+        raise ReadError(f"{path}: not a text CSV file ({exc}); export the answers as CSV") from None
+    head = text[:65536]
+    if head.count("\x00") > len(head) // 10 or raw.startswith(b"PK\x03\x04"):
+        raise ReadError(f"{path}: not a text CSV file (binary data); export the answers as CSV or .xlsx")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(head), strict=False)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ReadError(f"{path}: empty file; expected a header row naming the columns")
+        rows = [(reader.line_num, row) for row in reader if "".join(row).strip()]
+    except csv.Error as exc:
+        raise ReadError(f"{path}: line {reader.line_num}: {exc}; save the file as standard CSV") from None
+    return Table(str(path), header, rows)
+
+
+def sniff_delimiter(head: str) -> str:
+    """csv.Sniffer's delimiter when it splits the header and the next rows alike, else the
+    candidate that gives the most columns consistently."""
+    sample = head[:head.rfind("\n")] if "\n" in head else head
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        sniffed = None
+    widths = {d: _widths(sample, d) for d in DELIMITERS}
+    if sniffed in widths and widths[sniffed][0] > 1 and _consistent(widths[sniffed]):
+        return sniffed
+    best = max(DELIMITERS, key=lambda d: (_consistent(widths[d]), widths[d][0] if widths[d] else 0))
+    return best if widths[best] and widths[best][0] > 1 else ","
+
+
+def _widths(sample: str, delimiter: str) -> list[int]:
+    try:
+        return [len(row) for _, row in zip(range(20), csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))]
+    except csv.Error:
+        return []
+
+
+def _consistent(widths: list[int]) -> bool:
+    return bool(widths) and widths[0] > 1 and sum(w == widths[0] for w in widths) >= 0.8 * len(widths)
+
+
+def long_columns(table: Table, columns: str | None) -> dict[str, int]:
+    """{role: column} for a long table: `columns` ("student=Name,question=Item,answer=Text") first,
+    then the synonyms; the roles name, email too where present. Raises ReadError for a --columns
+    entry that is malformed or names no column."""
+    keys = {}
+    for index, name in enumerate(table.header):
+        keys.setdefault(header_key(name), index)
+    found: dict[str, int] = {}
+    for entry in filter(None, (e.strip() for e in (columns or "").split(","))):
+        role, _, name = entry.partition("=")
+        role = role.strip().casefold()
+        if role not in (*SYNONYMS, *IDENTITY) or not name.strip():
+            raise ReadError(f"--columns {entry!r}: give role=column, roles student, question, answer, name, email "
+                            "(e.g. --columns student=Pupil,question=Item,answer=Text)")
+        if header_key(name) not in keys:
+            raise ReadError(f"{table.source}: --columns {entry!r}: no column {name.strip()!r} "
+                            f"(found: {', '.join(h.strip() for h in table.header)})")
+        found[role] = keys[header_key(name)]
+    for role, names in (*SYNONYMS.items(), *IDENTITY.items()):
+        if role not in found:
+            index = next((keys[n] for n in names if n in keys and keys[n] not in found.values()), None)
+            if index is not None:
+                found[role] = index
+    return found
