@@ -62,8 +62,13 @@ def read_answers(paths: Iterable[str | Path], rubric: Rubric | None = None, colu
                     raise InputError(f"{path}: is the output folder of a grader run (it holds .grader-output), "
                                      "not answers; give the folder of the students' answers")
                 answers.extend(_with_prompts_stripped(read_folder(path), rubric))
+                root = path.resolve()
                 for file in top_level_files(path):
-                    answers.extend(read_file(file, rubric, columns, say))
+                    if _inside(file, root):
+                        answers.extend(read_file(file, rubric, columns, say))
+                    else:   # a student's file that is a link out of the folder: not followed
+                        answers.append(Answer(file.stem, "", "", str(file), "unreadable",
+                                              "the file is a link to a file outside the input folder; not followed"))
             elif path.is_file():
                 answers.extend(read_file(path, rubric, columns, say))
             else:

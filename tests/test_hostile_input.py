@@ -171,3 +171,16 @@ def test_an_output_folder_is_never_read_as_answers(tmp_path):
     assert {a.student_id for a in second.answers} == {p.name for p in SAMPLES.iterdir()}
     result = CliRunner().invoke(main, ["grade", str(folder / "feedback"), "--out", str(tmp_path / "out2")])
     assert result.exit_code == 2 and "is the output folder of a grader run" in result.output
+
+
+def test_a_top_level_document_linking_out_is_not_followed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("1. the teacher's private notes\n2. more\n3. more")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ann.txt").write_text("1. " + GOOD + "\n2. Propaganda made heroes.\n3. Burnout.")
+    (folder / "eve.txt").symlink_to(secret)
+    run = Grader().run([folder], tmp_path / "out")
+    eve = [a for a in run.answers if a.student_id == "eve"]
+    assert len(eve) == 1 and eve[0].problem == "unreadable" and "outside the input" in eve[0].detail
+    assert "private" not in (tmp_path / "out" / "grades.json").read_text()
