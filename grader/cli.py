@@ -68,9 +68,12 @@ def main(debug: bool) -> None:
               help="Rubric TOML file (default: the bundled Stakhanovism rubric).")
 @click.option("--out", "out_dir", type=click.Path(path_type=str), default="grades", show_default=True,
               help="Folder for the outputs: grades.csv, grades.json, report.html, gradebook.csv, feedback/.")
+@click.option("--marks", "marks_path", type=click.Path(path_type=str), default=None,
+              help="Your marks (CSV: student_id, question_id, answer, score, feedback): final for those answers, "
+                   "and learned from for the others.")
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @clear_errors
-def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, quiet: bool) -> None:
+def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, marks_path: str | None, quiet: bool) -> None:
     """Grade INPUTS: CSV files (student_id, question_id, answer) or folders of
     <student_id>/<question_id>.txt files."""
     from .pipeline import Grader
@@ -79,7 +82,7 @@ def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, quiet:
     # A progress bar only for a person watching: not with --quiet, not into a log file or pipe.
     show_progress = not quiet and sys.stderr.isatty()
     progress = (lambda items, label: click.progressbar(items, label=label, file=sys.stderr)) if show_progress else None
-    run = Grader(rubric_path).run(inputs, out_dir, progress=progress, say=say)
+    run = Grader(rubric_path, marks=marks_path).run(inputs, out_dir, progress=progress, say=say)
     if not quiet:
         for line in run.summary:
             echo(line, err=True)

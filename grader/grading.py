@@ -46,6 +46,7 @@ class GradedAnswer:
     feedback: list[str] = field(default_factory=list)
     concepts: list[ConceptResult] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
+    scored_by: str = "grader"         # "teacher" when the teacher's mark is final (marking.py)
 
     @property
     def flag_codes(self) -> list[str]:

@@ -19,6 +19,8 @@ from typing import Callable, Iterable
 
 from .answers import Answer, read_answers, skipped_files
 from .grading import GradedAnswer, grade
+from .marking import MarksApplied, apply_marks
+from .marks import Mark, read_marks
 from .rubric import Rubric, load_rubric
 from .runtime import Runtime
 from .scoring import scorer_for
@@ -38,24 +40,34 @@ class Run:
     written: list[Path] = field(default_factory=list)
     skipped: dict[Path, list[Path]] = field(default_factory=dict)   # input folder -> files not read
     summary: list[str] = field(default_factory=list)   # a few lines for the teacher (summary.py)
+    marks: MarksApplied | None = None   # what the teacher's marks did (with --marks)
 
 
 class Grader:
     """One rubric, any inputs. `rubric`: a Rubric, a rubric file, or None for the bundled rubric
-    (validated here, learned model included: a bad rubric fails before anything is read)."""
+    (validated here, learned model included: a bad rubric fails before anything is read).
+    `marks`: the teacher's marks (a marks CSV, read and checked here, or a list of Mark): final
+    for the answers they mark, and learned from for the others (marking.py)."""
 
-    def __init__(self, rubric: Rubric | str | Path | None = None, runtime: Runtime | None = None):
+    def __init__(self, rubric: Rubric | str | Path | None = None, runtime: Runtime | None = None,
+                 marks: str | Path | list[Mark] | None = None):
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.runtime = runtime or Runtime()
         self.scorer = scorer_for(self.rubric)
+        self.marks: list[Mark] = (list(marks) if isinstance(marks, (list, tuple))
+                                  else read_marks(marks, self.rubric) if marks is not None else [])
+        self.applied: MarksApplied | None = None
 
     def read(self, inputs: Iterable[str | Path]) -> list[Answer]:
         """Every answer of the inputs (CSV files and answer folders), each exactly once."""
         return read_answers(inputs)
 
     def grade(self, answers: list[Answer]) -> list[GradedAnswer]:
-        """One GradedAnswer per answer, sorted by student then the rubric's question order."""
-        return grade(self.rubric, answers, self.scorer, self.runtime)
+        """One GradedAnswer per answer, sorted by student then the rubric's question order; with
+        marks, the marked answers have the teacher's score and feedback (what else they did: `applied`)."""
+        results = grade(self.rubric, answers, self.scorer, self.runtime)
+        self.applied = apply_marks(results, self.marks, self.rubric) if self.marks else None
+        return results
 
     def write(self, results: list[GradedAnswer], out: str | Path, progress: Progress | None = None,
               say: Callable[[str], None] | None = None) -> list[Path]:
@@ -86,6 +98,10 @@ class Grader:
                     f"(first: {files[0].relative_to(given)})")
             say(f"Grading {len(answers)} answers with rubric {self.rubric.title!r} ...")
             results = self.grade(answers)
+            if self.applied is not None:
+                say(f"Using {self.applied.marked} of your {len(self.marks)} marks as final.")
+                for line in self.applied.lines():
+                    say(line)
             written = self._write_into(folder, results, progress)
-            summary = summary_lines(results, self.rubric, out)
-        return Run(answers, results, out, written, skipped, summary)
+            summary = summary_lines(results, self.rubric, out, self.applied)
+        return Run(answers, results, out, written, skipped, summary, self.applied)

@@ -1,0 +1,79 @@
+"""The teacher's marks applied to a run's results: a marked answer takes the teacher's score and
+feedback (`scored_by` "teacher"), and what the marks teach moves the other answers' scores
+(scoring/adapt.py, on top of the base scorer's).
+
+Marks are matched to answers by student and question. A mark for an answer the input does not
+have is kept in `MarksApplied.unmatched` (the pipeline says so and the summary counts it), never
+dropped; a mark whose answer text differs from the input's is still used, and listed in `changed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .grading import GradedAnswer
+from .marks import Mark
+from .text import normalize
+
+TEACHER, GRADER = "teacher", "grader"
+
+
+@dataclass
+class MarksApplied:
+    marked: int = 0                                        # answers the marks were applied to
+    unmatched: list[Mark] = field(default_factory=list)    # marks for answers not in the input
+    changed: list[Mark] = field(default_factory=list)      # marks whose answer text differs from the input's
+
+    def lines(self) -> list[str]:
+        """What a teacher should hear about the marks (the pipeline's `say`)."""
+        lines = [f"{mark.source}: the answer in the marks differs from the input's for student {mark.student_id!r}, "
+                 f"question {mark.question_id!r}; the mark is used" for mark in self.changed]
+        lines += [f"{mark.source}: no answer in the input from student {mark.student_id!r} to question "
+                  f"{mark.question_id!r}; the mark is not used (check the ids, or add the answer)" for mark in self.unmatched]
+        return lines
+
+
+def match_marks(results: list[GradedAnswer], marks: list[Mark]) -> tuple[dict[int, Mark], MarksApplied]:
+    """index of the result -> its mark (the first answer of a student to a question: a second one
+    is flagged `duplicate` and keeps no mark), and what did not match."""
+    index: dict[tuple[str, str], int] = {}
+    for i, result in enumerate(results):
+        if not any(flag.code == "duplicate" for flag in result.flags):
+            index.setdefault((result.student_id, result.question_id), i)
+    matched: dict[int, Mark] = {}
+    applied = MarksApplied()
+    for mark in marks:
+        i = index.get((mark.student_id, mark.question_id))
+        if i is None:
+            applied.unmatched.append(mark)
+            continue
+        matched[i] = mark
+        if mark.answer and _words(mark.answer) != _words(results[i].answer):
+            applied.changed.append(mark)
+    applied.marked = len(matched)
+    return matched, applied
+
+
+def make_final(result: GradedAnswer, mark: Mark) -> None:
+    """The teacher's score and feedback replace the grader's; a reviewed answer is not queued again."""
+    if mark.score is not None:
+        result.score = mark.score
+        result.raw_score = mark.score
+        result.scored_by = TEACHER
+        result.confidence = 1.0
+        result.needs_review = False
+    if mark.feedback:
+        result.feedback = [mark.feedback]
+
+
+def _words(text: str) -> str:
+    """The text with whitespace normalised: a mark that only re-wraps the answer is the same answer."""
+    return " ".join(normalize(text).split())
+
+
+def apply_marks(results: list[GradedAnswer], marks: list[Mark], rubric) -> MarksApplied:
+    """Make the marks final in `results` (changed in place); returns what matched and what did not."""
+    matched, applied = match_marks(results, marks)
+    for i, mark in matched.items():
+        make_final(results[i], mark)
+    return applied

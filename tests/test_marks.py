@@ -1,0 +1,102 @@
+"""`grader grade --marks`: the teacher's marks are final everywhere (grades.csv with `scored_by`,
+grades.json, gradebook.csv, feedback pages, report); marks for answers not in the input are
+reported; a changed answer text is said and the mark used; a score off the scale fails clearly."""
+
+import csv
+import json
+
+from click.testing import CliRunner
+from conftest import ROOT, SAMPLES
+
+from grader.cli import main
+from grader.marks import read_marks
+from grader.pipeline import Grader
+
+HEADER = "student_id,question_id,answer,score,feedback\n"
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def write_marks(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "question_id", "answer", "score", "feedback"])
+        writer.writerows(rows)
+    return path
+
+
+def sample_answer(student, question):
+    return (SAMPLES / student / f"{question}.txt").read_text(encoding="utf-8")
+
+
+def test_marks_are_final_in_every_output(tmp_path):
+    marks = write_marks(tmp_path / "marks.csv", [
+        ["ben", "q1", sample_answer("ben", "q1"), "0.5", "See me about the Five-Year Plans =1+1"],
+        ["chen", "q2", "", "", "Feedback only: good use of sources."],
+        ["nobody", "q1", "an answer the input does not have", "3", ""],
+    ])
+    result = invoke("grade", SAMPLES, "--out", tmp_path / "out", "--marks", marks)
+    assert result.exit_code == 0, result.output
+    rows = {(r["student_id"], r["question_id"]): r
+            for r in csv.DictReader(open(tmp_path / "out" / "grades.csv", encoding="utf-8"))}
+    assert len(rows) == 24
+    ben = rows[("ben", "q1")]
+    assert (ben["score"], ben["scored_by"], ben["needs_review"]) == ("0.5", "teacher", "false")
+    assert ben["feedback"] == "See me about the Five-Year Plans =1+1"
+    assert rows[("chen", "q2")]["scored_by"] == "grader"
+    assert rows[("chen", "q2")]["feedback"] == "Feedback only: good use of sources."
+    assert {r["scored_by"] for k, r in rows.items() if k != ("ben", "q1")} == {"grader"}
+    answers = {(a["student_id"], a["question_id"]): a
+               for a in json.loads((tmp_path / "out" / "grades.json").read_text(encoding="utf-8"))["answers"]}
+    assert answers[("ben", "q1")]["score"] == 0.5 and answers[("ben", "q1")]["scored_by"] == "teacher"
+    gradebook = {r["student_id"]: r for r in csv.DictReader(open(tmp_path / "out" / "gradebook.csv", encoding="utf-8"))}
+    assert gradebook["ben"]["q1 (5)"] == "0.5"
+    page = (tmp_path / "out" / "feedback" / "ben.md").read_text(encoding="utf-8")
+    assert "**Score: 0.5 / 5**" in page.split("## q2")[0] and "See me about the Five" in page
+    assert "Feedback only: good use of sources." in (tmp_path / "out" / "feedback" / "chen.md").read_text(encoding="utf-8")
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert report.count('class="badge teacher"') == 1
+    # the mark for an answer not in the input is said, and counted in the summary
+    assert "no answer in the input from student 'nobody' to question 'q1'" in result.stderr
+    assert "1 marks for answers not in the input, not used" in result.stderr
+
+
+def test_a_changed_answer_text_is_said_and_the_mark_used(tmp_path):
+    text = sample_answer("dara", "q3")
+    marks = write_marks(tmp_path / "marks.csv", [
+        ["dara", "q3", "  " + "\n".join(text.split()) + "  ", "4", ""],     # only re-wrapped: the same answer
+        ["eli", "q1", "A revised answer the teacher graded on paper.", "2", ""],
+    ])
+    lines = []
+    run = Grader(ROOT / "rubrics" / "stakhanovism.toml", marks=marks).run([SAMPLES], tmp_path / "out", say=lines.append)
+    by_key = {(r.student_id, r.question_id): r for r in run.results}
+    assert by_key[("dara", "q3")].score == 4 and by_key[("eli", "q1")].score == 2
+    assert by_key[("eli", "q1")].scored_by == "teacher"
+    said = [line for line in lines if "differs from the input" in line]
+    assert len(said) == 1 and "'eli'" in said[0] and "marks.csv:" in said[0]
+    assert [m.student_id for m in run.marks.changed] == ["eli"]
+
+
+def test_a_score_off_the_scale_or_its_step_is_one_clear_line(tmp_path):
+    for score, fix in (("2.3", "use 2.5"), ("7", "from 0 to 5"), ("lots", "give a number")):
+        marks = write_marks(tmp_path / "marks.csv", [["ben", "q1", "", "1", ""], ["ben", "q2", "", score, ""]])
+        result = invoke("grade", SAMPLES, "--out", tmp_path / "out", "--marks", marks)
+        assert result.exit_code == 2, result.output
+        assert f"marks.csv: line 3: column score is {score!r}" in result.stderr and fix in result.stderr
+        assert "Traceback" not in result.output and not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_a_second_mark_for_the_same_answer_is_refused(tmp_path, rubric):
+    marks = write_marks(tmp_path / "marks.csv", [["ben", "q1", "", "1", ""], ["ben", "q1", "", "2", ""]])
+    result = invoke("grade", SAMPLES, "--out", tmp_path / "out", "--marks", marks)
+    assert result.exit_code == 2 and "line 3: a second mark for student 'ben', question 'q1' (the first is line 2)" in result.stderr
+
+
+def test_marks_without_score_and_feedback_are_skipped_and_missing_columns_fail(tmp_path, rubric):
+    marks = write_marks(tmp_path / "marks.csv", [["ben", "q1", "text", "", ""], ["ben", "q2", "", "1.5", ""]])
+    assert [(m.question_id, m.score) for m in read_marks(marks, rubric)] == [("q2", 1.5)]
+    (tmp_path / "bad.csv").write_text("student,question_id,answer\nben,q1,x\n", encoding="utf-8")
+    result = invoke("grade", SAMPLES, "--out", tmp_path / "out", "--marks", tmp_path / "bad.csv")
+    assert result.exit_code == 2 and "missing column student_id" in result.stderr
