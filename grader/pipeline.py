@@ -99,7 +99,8 @@ class Grader:
             say(f"Grading {len(answers)} answers with rubric {self.rubric.title!r} ...")
             results = self.grade(answers)
             if self.applied is not None:
-                say(f"Using {self.applied.marked} of your {len(self.marks)} marks as final.")
+                say(f"Using {self.applied.marked} of your {len(self.marks)} marks as final; "
+                    f"they changed the scores of {self.applied.moved} other answers.")
                 for line in self.applied.lines():
                     say(line)
             written = self._write_into(folder, results, progress)

@@ -100,3 +100,68 @@ def test_marks_without_score_and_feedback_are_skipped_and_missing_columns_fail(t
     (tmp_path / "bad.csv").write_text("student,question_id,answer\nben,q1,x\n", encoding="utf-8")
     result = invoke("grade", SAMPLES, "--out", tmp_path / "out", "--marks", tmp_path / "bad.csv")
     assert result.exit_code == 2 and "missing column student_id" in result.stderr
+
+
+# -- marks teach: MarkAdapter (scoring/adapt.py) and apply_marks -------------------------------
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from grader.scoring.adapt import MarkAdapter
+
+LENIENT = [("q", f"answer number {i} about coal output and norms", base, 1.0, 0.3)
+           for i, base in enumerate((0.2, 0.4, 0.5, 0.6, 0.3, 0.45))]
+
+
+def test_consistent_marks_move_the_other_answers_and_noise_moves_nothing():
+    # The teacher is 0.3 more generous than the grader on every marked answer: the others follow.
+    adapter = MarkAdapter().fit(LENIENT, [b + 0.3 for _, _, b, _, _ in LENIENT])
+    assert adapter.gain_ > 0.5 and np.isfinite(adapter.priors_[0])
+    others = [("q", "another answer about steel", 0.4, 1.0, 0.3), ("other question", "no marks here", 0.4, 1.0, 0.3)]
+    moved = adapter.predict(others)
+    assert 0.55 < moved[0] < 0.7 and moved[1] == 0.4     # shrunk toward the grader; unmarked questions untouched
+    # Marks that do not agree with each other (leave-one-out no better than the grader): nothing changes.
+    noisy = MarkAdapter().fit(LENIENT, [b + d for (_, _, b, _, _), d in zip(LENIENT, (0.3, -0.3, 0.25, -0.25, 0.3, -0.3))])
+    assert all(np.isinf(noisy.priors_)) and noisy.predict(others).tolist() == [0.4, 0.4]
+    assert "keep the grader's scores" in noisy.summary() and "lower than the grader's" in adapter.summary()
+
+
+def test_marks_never_lift_a_capped_or_empty_answer_nor_lower_a_model_like_one():
+    generous = MarkAdapter().fit(LENIENT, [b + 0.3 for _, _, b, _, _ in LENIENT])
+    flagged, nothing = ("q", "coal coal coal", 0.2, 0.25, 0.1), ("q", "asdf", 0.0, 1.0, 0.0)
+    assert generous.predict([flagged, nothing]).tolist() == [0.2, 0.0]
+    harsh = MarkAdapter().fit(LENIENT, [max(b - 0.3, 0.0) for _, _, b, _, _ in LENIENT])
+    model_like = ("q", "the model answer itself", 0.9, 1.0, 0.95)
+    assert harsh.predict([model_like])[0] == 0.9 and harsh.predict([("q", "x y", 0.9, 1.0, 0.2)])[0] < 0.9
+
+
+def test_mark_adapter_keeps_the_estimator_contract_and_round_trips_as_plain_data():
+    with pytest.raises(NotFittedError):
+        MarkAdapter().predict(LENIENT)
+    with pytest.raises(ValueError):
+        MarkAdapter().fit([("q", "too short")], [0.5])
+    adapter = clone(MarkAdapter(min_gain=0.2)).fit(LENIENT, [b + 0.3 for _, _, b, _, _ in LENIENT])
+    again = MarkAdapter.from_dict(adapter.to_dict())
+    assert again.predict(LENIENT).tolist() == adapter.predict(LENIENT).tolist()
+    import tomllib
+
+    import tomli_w
+    assert tomllib.loads(tomli_w.dumps(adapter.to_dict())) == adapter.to_dict()
+
+
+def test_a_few_marks_raise_the_scores_of_answers_like_them(tmp_path, rubric):
+    # A class where the teacher is far more generous than the grader on q1: three marks move the others.
+    lines = []
+    marks = write_marks(tmp_path / "marks.csv", [[s, "q1", sample_answer(s, "q1"), "5", ""] for s in ("amara", "ben", "chen")])
+    before = {(r.student_id, r.question_id): r.score for r in Grader(rubric).run([SAMPLES], tmp_path / "a").results}
+    run = Grader(rubric, marks=marks).run([SAMPLES], tmp_path / "b", say=lines.append)
+    after = {(r.student_id, r.question_id): r for r in run.results}
+    assert all(after[(s, "q1")].score == 5 for s in ("amara", "ben", "chen"))
+    assert any("they changed the scores of" in line for line in lines) and run.marks.moved > 0
+    assert "lower than the grader" in run.marks.learned
+    others = [k for k in after if k[1] == "q1" and k[0] not in ("amara", "ben", "chen") and before[k] is not None]
+    for key in others:
+        assert after[key].score >= before[key] or after[key].flags
+    assert all(after[k].score == before[k] for k in after if k[1] != "q1")   # other questions untouched
