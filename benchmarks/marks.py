@@ -28,14 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.answers import csv_rows
 from grader.grading import grade
-from grader.importer import import_questions
 from grader.marking import apply_marks
 from grader.marks import Mark
 from grader.metrics import pearson, quadratic_weighted_kappa, rmse
 from grader.rubric import dump_rubric, load_rubric, rubric_from_dict
 from grader.tuning import read_graded, tune
+from unt import load_unt   # benchmarks/unt.py: the same data loading and folds
 
 ROOT = Path(__file__).resolve().parent.parent
 STAKHANOVISM = [ROOT / "tests" / "fixtures" / "dev_stakhanovism.csv", ROOT / "tests" / "fixtures" / "dev_gaming_b.csv"]
@@ -113,13 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(table(f"{path.relative_to(ROOT)} ({len(rows)} answers), bundled rubric, "
                               f"{args.draws * 2} draws", pooled, (3,), rubric.scale.step, rubric.scale.max)))
     if args.data:
-        unt = import_questions(args.data / "questions.csv").rubric
-        assignment_of = {row["question_id"]: row["assignment"]
-                         for _, row in csv_rows(args.data / "questions.csv", ("question_id", "assignment"), what="questions")}
-        rows, _ = read_graded(args.data / "answers.csv", unt)
-        folds = sorted(set(assignment_of.values()), key=int)
-        if args.folds:
-            folds = [f for f in folds if f in set(args.folds.split(","))]
+        unt, assignment_of, rows, _, folds = load_unt(args.data, args.folds)
         with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             runs = list(pool.map(unt_fold, *zip(*[(unt, rows, assignment_of, f, shots, args.draws) for f in folds])))
         print("\n".join(table(f"UNT, {len(folds)} folds (assignments {', '.join(folds)}), general model tuned on the "

@@ -139,7 +139,8 @@ def tune(rubric_path: str, graded_path: str, out_path: str | None, in_place: boo
     run = tune_file(rubric_path, graded_path, out_path, in_place=in_place, force=force, on_start=started)
     result, target = run.result, run.target
     if result.kept:
-        echo(f"Kept the rubric's own scoring: {result.kept}. Grade more answers, or add --force to use the learned model anyway.")
+        echo(f"No general model: {result.kept}.")
+        echo(result.learned)
     else:
         echo(f"Learned from {result.answers} answers to {result.questions} questions (ridge alpha {result.alpha:g}).")
     if result.before is not None:

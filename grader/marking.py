@@ -114,3 +114,12 @@ def rescore(results: list[GradedAnswer], indexes: list[int], fractions, rubric: 
         moved += score != r.score
         r.score, r.raw_score = score, round(float(fraction) * r.max_score, 4)
     return moved
+
+
+def apply_learned(results: list[GradedAnswer], adapter: MarkAdapter, rubric: Rubric) -> int:
+    """What `grader tune` learned from earlier marks (the rubric's `[marks]`), applied to every
+    scored answer; returns how many scores it changed."""
+    scored = [i for i, r in enumerate(results) if r.raw_score is not None]
+    if not scored:
+        return 0
+    return rescore(results, scored, adapter.predict(adapter_rows([results[i] for i in scored], rubric)), rubric)

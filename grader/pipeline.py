@@ -19,11 +19,12 @@ from typing import Callable, Iterable
 
 from .answers import Answer, read_answers, skipped_files
 from .grading import GradedAnswer, grade
-from .marking import MarksApplied, apply_marks
+from .marking import MarksApplied, apply_learned, apply_marks
 from .marks import Mark, read_marks
 from .rubric import Rubric, load_rubric
 from .runtime import Runtime
 from .scoring import scorer_for
+from .scoring.adapt import MarkAdapter
 from .summary import summary_lines
 from .writers import write_outputs
 from .writers.outputs import OutputFolder
@@ -54,6 +55,7 @@ class Grader:
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.runtime = runtime or Runtime()
         self.scorer = scorer_for(self.rubric)
+        self.learned = MarkAdapter.from_dict(self.rubric.marks, self.rubric.source) if self.rubric.marks else None
         self.marks: list[Mark] = (list(marks) if isinstance(marks, (list, tuple))
                                   else read_marks(marks, self.rubric) if marks is not None else [])
         self.applied: MarksApplied | None = None
@@ -66,6 +68,8 @@ class Grader:
         """One GradedAnswer per answer, sorted by student then the rubric's question order; with
         marks, the marked answers have the teacher's score and feedback (what else they did: `applied`)."""
         results = grade(self.rubric, answers, self.scorer, self.runtime)
+        if self.learned is not None:
+            apply_learned(results, self.learned, self.rubric)
         self.applied = apply_marks(results, self.marks, self.rubric) if self.marks else None
         return results
 

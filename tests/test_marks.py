@@ -165,3 +165,25 @@ def test_a_few_marks_raise_the_scores_of_answers_like_them(tmp_path, rubric):
     for key in others:
         assert after[key].score >= before[key] or after[key].flags
     assert all(after[k].score == before[k] for k in after if k[1] != "q1")   # other questions untouched
+
+
+def test_tune_learns_from_a_few_marks_and_says_how_sure_it_is(tmp_path, rubric):
+    before = Grader(rubric).run([SAMPLES], tmp_path / "a").results
+    # A teacher 1.5 points more generous than the grader on four answers per question.
+    marked = [r for r in before if r.score is not None and not r.flags and r.score <= 3.5]
+    chosen = [r for q in ("q1", "q2", "q3") for r in [m for m in marked if m.question_id == q][:4]]
+    rows = [[r.student_id, r.question_id, r.answer, f"{r.score + 1.5:g}", ""] for r in chosen]
+    marks = write_marks(tmp_path / "marks.csv", rows)
+    tuned = tmp_path / "tuned.toml"
+    result = invoke("tune", "--rubric", ROOT / "rubrics" / "stakhanovism.toml", "--graded", marks, "--out", tuned)
+    assert result.exit_code == 0, result.output
+    assert "needs at least" in result.output   # no general model from 12 answers ...
+    learned = [line for line in result.output.splitlines() if line.startswith("Learned ")]
+    assert len(learned) == 1 and "lower than the grader's" in learned[0]   # ... but what the marks teach
+    assert "[marks" in tuned.read_text(encoding="utf-8")
+    after = {(r.student_id, r.question_id): r for r in Grader(tuned).run([SAMPLES], tmp_path / "b").results}
+    unmarked = [r for r in before if r.score is not None and (r.student_id, r.question_id) not in {(c.student_id, c.question_id) for c in chosen}]
+    assert any(after[(r.student_id, r.question_id)].score > r.score for r in unmarked)
+    for r in unmarked:   # never lowered here; a flagged or zero-scored answer never raised
+        new = after[(r.student_id, r.question_id)].score
+        assert new >= r.score and (new == r.score or (not r.flags and r.score > 0))

@@ -32,6 +32,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..rubric import RubricError
 from ..text import tokenize
 
 # The grid leave-one-out chooses from (inf = not learned). Small on purpose: with 9 marks, choosing
@@ -177,7 +178,16 @@ class MarkAdapter(RegressorMixin, BaseEstimator):
                 "gain": round(self.gain_, 4), "questions": self.marks_}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "MarkAdapter":
+    def from_dict(cls, data: dict[str, Any], source: str = "<rubric>") -> "MarkAdapter":
+        """The adapter a rubric's `[marks]` holds; RubricError naming the field when it is malformed."""
+        try:
+            return cls._from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RubricError(source, "marks", f"is not what `grader tune` writes ({exc!r}); "
+                              "tune again, or remove [marks] to grade without it") from None
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> "MarkAdapter":
         adapter = cls()
         priors = data.get("priors", {})
         adapter.priors_ = tuple(float(priors.get(k, np.inf)) for k in ("shift_prior", "slope_prior", "pull"))
