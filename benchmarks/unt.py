@@ -47,6 +47,22 @@ PUBLISHED = [
 ]
 
 
+def load_unt(data: Path, only: str = ""):
+    """(rubric imported from questions.csv, question id -> assignment, graded rows, rows left out,
+    assignments in order: the folds, or only those given comma-separated)."""
+    # The general model (the default scorer) learned from these very answers: graded by it, held-out
+    # questions would not be unseen. The rubric starts from the rule scorer, as before the general
+    # model; its leave-UNT-out figures are in benchmarks/general.py.
+    rubric = replace(import_questions(data / "questions.csv").rubric, scorer="rules")
+    assignment_of = {row["question_id"]: row["assignment"]
+                     for _, row in csv_rows(data / "questions.csv", ("question_id", "assignment"), what="questions")}
+    rows, left_out = read_graded(data / "answers.csv", rubric)
+    folds = sorted(set(assignment_of.values()), key=int)
+    if only:
+        folds = [f for f in folds if f in set(only.split(","))]
+    return rubric, assignment_of, rows, left_out, folds
+
+
 def run_fold(rubric, rows, assignment_of, held_out: str, shots: tuple[int, ...], seeds: tuple[int, ...]) -> dict:
     """Scores for one held-out assignment: {k: [(gold, grader, grader unrounded, baseline), ...]},
     k = 0 for zero-shot; few-shot results of all seeds (different draws of the k answers) pooled."""
@@ -104,16 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip()) or (0,)
 
     started = time.perf_counter()
-    # The general model (the default scorer) learned from these very answers: graded by it, held-out
-    # questions would not be unseen. The rubric starts from the rule scorer, as before the general
-    # model; its leave-UNT-out figures are in benchmarks/general.py.
-    rubric = replace(import_questions(args.data / "questions.csv").rubric, scorer="rules")
-    assignment_of = {row["question_id"]: row["assignment"]
-                     for _, row in csv_rows(args.data / "questions.csv", ("question_id", "assignment"), what="questions")}
-    rows, left_out = read_graded(args.data / "answers.csv", rubric)
-    folds = sorted(set(assignment_of.values()), key=int)
-    if args.folds:
-        folds = [f for f in folds if f in set(args.folds.split(","))]
+    rubric, assignment_of, rows, left_out, folds = load_unt(args.data, args.folds)
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
         runs = list(pool.map(run_fold, *zip(*[(rubric, rows, assignment_of, f, shots, seeds) for f in folds])))
     elapsed = time.perf_counter() - started

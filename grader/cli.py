@@ -80,10 +80,14 @@ def main(debug: bool) -> None:
 @click.option("--blank-as-zero", is_flag=True, help="Score blank and missing answers 0 in gradebook.csv instead of an empty cell.")
 @click.option("--feedback-format", type=click.Choice(["md", "txt", "html"]), default="md", show_default=True,
               help="Feedback pages as Markdown, plain text (to paste into an LMS comment box) or HTML.")
+@click.option("--marks", "marks_path", type=click.Path(path_type=str), default=None,
+              help="Your marks (CSV: student_id, question_id, answer, score, feedback): final for those answers, "
+                   "and learned from for the others.")
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @clear_errors
 def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, gradebook_layout: str, blank_as_zero: bool,
-          feedback_format: str, context_dir: str | None, columns: str | None, quiet: bool) -> None:
+          feedback_format: str, context_dir: str | None, columns: str | None, marks_path: str | None,
+          quiet: bool) -> None:
     """Grade INPUTS: folders of <student_id>/<question_id> documents (.txt .md .docx .odt .rtf .pdf
     .html), one document per student (split by question), CSV files of any dialect or .xlsx/.ods
     sheets with student, question and answer columns, or Google/Microsoft Forms, Moodle and Canvas
@@ -96,7 +100,7 @@ def grade(inputs: tuple[str, ...], rubric_path: str | None, out_dir: str, gradeb
     show_progress = not quiet and sys.stderr.isatty()
     progress = (lambda items, label: click.progressbar(items, label=label, file=sys.stderr)) if show_progress else None
     options = OutputOptions(gradebook=gradebook_layout, blank_as_zero=blank_as_zero, feedback_format=feedback_format)
-    run = Grader(rubric_path, options=options).run(inputs, out_dir, progress=progress, say=say, context=context_dir, columns=columns)
+    run = Grader(rubric_path, options=options, marks=marks_path).run(inputs, out_dir, progress=progress, say=say, context=context_dir, columns=columns)
     if not quiet:
         for line in run.summary:
             echo(line, err=True)
@@ -154,7 +158,8 @@ def tune(rubric_path: str, graded_path: str, out_path: str | None, in_place: boo
     run = tune_file(rubric_path, graded_path, out_path, in_place=in_place, force=force, on_start=started)
     result, target = run.result, run.target
     if result.kept:
-        echo(f"Kept the rubric's own scoring: {result.kept}. Grade more answers, or add --force to use the learned model anyway.")
+        echo(f"No general model: {result.kept}.")
+        echo(result.learned)
     else:
         echo(f"Learned from {result.answers} answers to {result.questions} questions (ridge alpha {result.alpha:g}).")
     if result.before is not None:

@@ -50,6 +50,7 @@ class GradedAnswer:
     name: str = ""                      # the student's name and e-mail as the input gave them
     email: str = ""
     input_index: int = -1               # the answer's position in the input (the gradebook keeps that order)
+    scored_by: str = "grader"         # "teacher" when the teacher's mark is final (marking.py)
 
     @property
     def flag_codes(self) -> list[str]:

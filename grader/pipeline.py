@@ -21,9 +21,12 @@ from .answers import Answer, InputError, read_answers, skipped_files
 from .classcontext import read_class_context, with_class
 from .grading import GradedAnswer, grade
 from .inputs.files import READ_LAYOUTS, why_skipped
+from .marking import MarksApplied, apply_learned, apply_marks
+from .marks import Mark, read_marks
 from .rubric import Rubric, load_rubric
 from .runtime import Runtime
 from .scoring import scorer_for
+from .scoring.adapt import MarkAdapter
 from .summary import summary_lines
 from .writers import OutputError, OutputOptions, write_outputs
 from .writers.outputs import OutputFolder
@@ -40,20 +43,27 @@ class Run:
     written: list[Path] = field(default_factory=list)
     skipped: dict[Path, list[Path]] = field(default_factory=dict)   # input folder -> files not read
     summary: list[str] = field(default_factory=list)   # a few lines for the teacher (summary.py)
+    marks: MarksApplied | None = None   # what the teacher's marks did (with --marks)
 
 
 class Grader:
     """One rubric, any inputs. `rubric`: a Rubric, a rubric file, or None for the bundled rubric
     (validated here, learned model included: a bad rubric fails before anything is read).
     `options`: what the outputs look like (writers.OutputOptions: the gradebook's LMS layout,
-    blank answers as 0, the feedback pages' format)."""
+    blank answers as 0, the feedback pages' format).
+    `marks`: the teacher's marks (a marks CSV, read and checked here, or a list of Mark): final
+    for the answers they mark, and learned from for the others (marking.py)."""
 
     def __init__(self, rubric: Rubric | str | Path | None = None, runtime: Runtime | None = None,
-                 options: OutputOptions | None = None):
+                 options: OutputOptions | None = None, marks: str | Path | list[Mark] | None = None):
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.runtime = runtime or Runtime()
         self.options = options or OutputOptions()
         self.scorer = scorer_for(self.rubric)
+        self.learned = MarkAdapter.from_dict(self.rubric.marks, self.rubric.source) if self.rubric.marks else None
+        self.marks: list[Mark] = (list(marks) if isinstance(marks, (list, tuple))
+                                  else read_marks(marks, self.rubric) if marks is not None else [])
+        self.applied: MarksApplied | None = None
 
     def read(self, inputs: Iterable[str | Path], columns: str | None = None,
              say: Callable[[str], None] | None = None) -> list[Answer]:
@@ -64,8 +74,13 @@ class Grader:
         return read_answers(inputs, self.rubric, columns, say)
 
     def grade(self, answers: list[Answer]) -> list[GradedAnswer]:
-        """One GradedAnswer per answer, sorted by student then the rubric's question order."""
-        return grade(self.rubric, answers, self.scorer, self.runtime)
+        """One GradedAnswer per answer, sorted by student then the rubric's question order; with
+        marks, the marked answers have the teacher's score and feedback (what else they did: `applied`)."""
+        results = grade(self.rubric, answers, self.scorer, self.runtime)
+        if self.learned is not None:
+            apply_learned(results, self.learned, self.rubric)
+        self.applied = apply_marks(results, self.marks, self.rubric) if self.marks else None
+        return results
 
     def write(self, results: list[GradedAnswer], out: str | Path, progress: Progress | None = None,
               say: Callable[[str], None] | None = None) -> list[Path]:
@@ -114,9 +129,14 @@ class Grader:
             say(f"Grading {len(answers)} answers with rubric {self.rubric.title!r}"
                 + (f", in the context of the class in {context}" if context is not None else "") + " ...")
             results = self.grade(answers) if context is None else self.grade_in_context(answers, context)
+            if self.applied is not None:
+                say(f"Using {self.applied.marked} of your {len(self.marks)} marks as final; "
+                    f"they changed the scores of {self.applied.moved} other answers.")
+                for line in self.applied.lines():
+                    say(line)
             written = self._write_into(folder, results, progress)
-            summary = summary_lines(results, self.rubric, out)
-        return Run(answers, results, out, written, skipped, summary)
+            summary = summary_lines(results, self.rubric, out, self.applied)
+        return Run(answers, results, out, written, skipped, summary, self.applied)
 
 
 def _first_skipped(folder: Path, files: list[Path], shown: int = 3) -> str:

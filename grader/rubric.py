@@ -77,6 +77,8 @@ class Rubric:
     scale: Scale
     questions: tuple[Question, ...]
     model: dict[str, Any] = field(default_factory=dict)
+    # What `grader tune` learned from a few marks per question (scoring/adapt.py, MarkAdapter.to_dict).
+    marks: dict[str, Any] = field(default_factory=dict)
     source: str = "<rubric>"
     # Course reading the questions are about (optional): its words count as on-topic, and answers
     # copied from it are flagged like copies of a model answer.
@@ -99,7 +101,7 @@ class Rubric:
         return {q.id: q for q in self.questions}
 
 
-_TOP_KEYS = {"title", "scale", "questions", "model", "sources", "scorer"}
+_TOP_KEYS = {"title", "scale", "questions", "model", "sources", "scorer", "marks"}
 SCORERS = ("general", "rules")
 _SCALE_KEYS = {"max", "step"}
 _QUESTION_KEYS = {"id", "prompt", "model_answers", "concepts", "max_score", "exemplars", "calibration"}
@@ -168,6 +170,9 @@ def rubric_from_dict(data: dict[str, Any], source: str = "<rubric>") -> Rubric:
     model = data.get("model", {})
     if not isinstance(model, dict):
         raise RubricError(source, "model", "must be a table ([model]) written by `grader tune`")
+    marks = data.get("marks", {})
+    if not isinstance(marks, dict):
+        raise RubricError(source, "marks", "must be a table ([marks]) written by `grader tune`; remove it to grade without it")
     sources = data.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(text, str) and text.strip() for text in sources):
         raise RubricError(source, "sources", 'must be a list of non-empty texts, e.g. sources = ["""..."""]')
@@ -175,7 +180,7 @@ def rubric_from_dict(data: dict[str, Any], source: str = "<rubric>") -> Rubric:
     if scorer not in SCORERS:
         raise RubricError(source, "scorer", f"must be one of {', '.join(repr(s) for s in SCORERS)} (got {scorer!r}); "
                                             "leave it out for the general model")
-    return Rubric(title=title, scale=scale, questions=tuple(questions), model=model, source=source,
+    return Rubric(title=title, scale=scale, questions=tuple(questions), model=model, marks=marks, source=source,
                   sources=tuple(text.strip() for text in sources), scorer=scorer)
 
 
@@ -331,6 +336,8 @@ def rubric_to_dict(rubric: Rubric) -> dict[str, Any]:
         data["scorer"] = rubric.scorer
     if rubric.model:
         data["model"] = rubric.model
+    if rubric.marks:
+        data["marks"] = rubric.marks
     if rubric.sources:
         data["sources"] = list(rubric.sources)
     data["questions"] = questions

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..answers import Answer, InputError
 from ..rubric import load_rubric
 from .evaluate import evaluate
+from .few import learn_from_marks
 from .graded import GradedRow, fractions_of, read_graded
 from .suggest import suggest_concepts
 from .tune import TuneResult, cross_validated_fractions, featurize, plain_rubric, tune
@@ -54,8 +55,12 @@ def tune_file(rubric_path: str | Path, graded_path: str | Path, out_path: str | 
     if on_start is not None:
         on_start(len(rows), len(left_out))
     result = tune(rubric, rows, force=force)
+    if result.kept:
+        # Too few marks for a general model: what they teach per question, on top of the rubric's scorer.
+        result.rubric, adapter = learn_from_marks(rubric, rows)
+        result.learned = adapter.summary()
     header = (f"# Tuned by `grader tune` on {graded_path}: [model] and each question's calibration and exemplars are learned data."
-              if not result.kept else f"# `grader tune` on {graded_path} kept this rubric's own scoring: {result.kept}.")
+              if not result.kept else f"# `grader tune` on {graded_path} kept this rubric's own scoring: {result.kept}; [marks] is learned from the marks.")
     write_rubric_text(target, rubric_toml(result.rubric, header=header))
     return TuneRun(result, target, len(rows), left_out)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -10,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from ..answers import Answer, InputError, csv_rows, read_csv
+from ..marks import parse_score
 from ..rubric import Rubric
 from ..text import normalize
 
@@ -44,14 +44,7 @@ def read_graded(path: str | Path, rubric: Rubric) -> tuple[list[GradedRow], list
         if answer.problem is not None or not raw:
             left_out.append(answer)
             continue
-        try:
-            score = float(raw)
-        except ValueError:
-            score = math.nan
-        limit = rubric.max_score(answer.question_id)
-        if not math.isfinite(score) or not 0 <= score <= limit:
-            raise InputError(f"{path}: line {line}: column score is {raw!r}; give a number from 0 to {limit:g} "
-                             "(or leave it empty to skip the answer)")
+        score = parse_score(raw, f"{path}: line {line}", rubric.scale_for(answer.question_id))
         rows.append(GradedRow(answer, score))
     return rows, left_out
 

@@ -64,6 +64,7 @@ class TuneResult:
     questions: int = 0
     alpha: float = 1.0
     kept: str = ""                      # why the rubric was kept as given instead of the learned model
+    learned: str = ""                   # what a few marks taught on top of it (tuning/few.py), in one line
 
 
 def plain_rubric(rubric: Rubric) -> Rubric:

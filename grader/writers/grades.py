@@ -11,7 +11,7 @@ from ..grading import GradedAnswer
 from ..rubric import Rubric
 from .files import atomic_writer, format_score, spreadsheet_safe
 
-CSV_COLUMNS = ("student_id", "question_id", "score", "max_score", "confidence", "needs_review", "flags", "feedback", "source")
+CSV_COLUMNS = ("student_id", "question_id", "score", "max_score", "confidence", "needs_review", "flags", "feedback", "source", "scored_by")
 
 
 def write_grades_csv(results: list[GradedAnswer], path: Path) -> None:
@@ -25,7 +25,7 @@ def write_grades_csv(results: list[GradedAnswer], path: Path) -> None:
             writer.writerow([
                 safe(r.student_id), safe(r.question_id), format_score(r.score), format_score(r.max_score),
                 f"{r.confidence:.2f}", "true" if r.needs_review else "false",
-                ";".join(r.flag_codes), safe(" ".join(r.feedback)), safe(r.source),
+                ";".join(r.flag_codes), safe(" ".join(r.feedback)), safe(r.source), r.scored_by,
             ])
 
 
@@ -34,6 +34,7 @@ def result_to_dict(r: GradedAnswer) -> dict:
         "student_id": r.student_id,
         "question_id": r.question_id,
         "score": r.score,
+        "scored_by": r.scored_by,
         "max_score": r.max_score,
         "raw_score": r.raw_score,
         "confidence": r.confidence,

@@ -105,6 +105,7 @@ class AnswerDetail:
     confidence: float
     needs_review: bool
     text: Markup
+    scored_by: str
     hidden_chars: int
     feedback: list[str]
     step: float
@@ -186,7 +187,7 @@ def build_report_context(results: list[GradedAnswer], rubric: Rubric, students: 
         details_by_student.setdefault(r.student_id, []).append(AnswerDetail(
             anchor=_anchor(index), student_id=r.student_id, question_id=r.question_id,
             prompt=prompts.get(r.question_id, ""), score=_cell(r.score, r.max_score), max_score=r.max_score,
-            confidence=r.confidence, needs_review=r.needs_review, text=highlight(r.answer, r.concepts),
+            confidence=r.confidence, needs_review=r.needs_review, text=highlight(r.answer, r.concepts), scored_by=r.scored_by,
             hidden_chars=max(0, len(r.answer) - ANSWER_CHAR_LIMIT), feedback=r.feedback,
             step=rubric.scale_for(r.question_id).step, flags=r.flags,
             found=[c.label for c in r.concepts if c.status == "found"],
