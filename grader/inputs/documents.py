@@ -10,6 +10,7 @@ repeating the student id or the question, page numbers and the date/URL lines a 
 from __future__ import annotations
 
 import re
+import unicodedata
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -66,13 +67,58 @@ def _docx_text(path: Path, raw: bytes) -> str:
     from docx.table import Table
 
     document = docx.Document(str(path))
+    numbering = _WordNumbering(document)
     blocks = []
     for item in document.iter_inner_content():   # body order; headers and footers are not body
         if isinstance(item, Table):
             blocks.extend(cell.text for row in item.rows for cell in row.cells)
         else:
-            blocks.append(item.text)
+            blocks.append(numbering.label(item) + item.text)
     return _joined(blocks)
+
+
+class _WordNumbering:
+    """The "1." Word draws before an auto-numbered paragraph (it is not in the text): decimal
+    top-level lists only, counted per list, so that "1. ... 2. ..." answers can be split."""
+
+    def __init__(self, document) -> None:
+        from docx.oxml.ns import qn
+
+        self._qn = qn
+        self._formats: dict[str, tuple[str, str]] = {}   # numId -> (numFmt, lvlText) of level 0
+        self._counts: dict[str, int] = {}
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError):
+            return
+        abstract = {a.get(qn("w:abstractNumId")): a for a in root.findall(qn("w:abstractNum"))}
+        for num in root.findall(qn("w:num")):
+            ref = num.find(qn("w:abstractNumId"))
+            level = abstract.get(ref.get(qn("w:val"))) if ref is not None else None
+            level = level.find(qn("w:lvl")) if level is not None else None
+            if level is not None and level.find(qn("w:numFmt")) is not None and level.find(qn("w:lvlText")) is not None:
+                self._formats[num.get(qn("w:numId"))] = (level.find(qn("w:numFmt")).get(qn("w:val")),
+                                                         level.find(qn("w:lvlText")).get(qn("w:val")))
+
+    def label(self, paragraph) -> str:
+        num_pr = self._num_pr(paragraph._p.pPr)
+        style = paragraph.style
+        while num_pr is None and style is not None:   # "List Number" numbers through its style
+            num_pr = self._num_pr(style.element.pPr)
+            style = style.base_style
+        if num_pr is None or num_pr.numId is None:
+            return ""
+        num_id = str(num_pr.numId.val)
+        level = num_pr.ilvl.val if num_pr.ilvl is not None else 0
+        fmt, text = self._formats.get(num_id, ("", ""))
+        if level != 0 or fmt != "decimal" or "%1" not in text:
+            return ""
+        self._counts[num_id] = self._counts.get(num_id, 0) + 1
+        return text.replace("%1", str(self._counts[num_id])) + " "
+
+    @staticmethod
+    def _num_pr(p_pr):
+        return p_pr.numPr if p_pr is not None else None
 
 
 def _odt_text(path: Path, raw: bytes) -> str:
@@ -135,7 +181,8 @@ def _without_page_furniture(pages: list[list[str]]) -> list[str]:
         stripped = [line for line in page if line.strip()]
         for index, line in enumerate(stripped):
             edge = index < 2 or index >= len(stripped) - 2
-            if line.strip() in repeated or (edge and _PAGE_FURNITURE_RE.match(line.strip())):
+            # NFKC first: PDF text has ligatures ("ﬁle:///") that would hide a URL from the pattern
+            if line.strip() in repeated or (edge and _PAGE_FURNITURE_RE.match(unicodedata.normalize("NFKC", line).strip())):
                 continue
             kept.append(line)
     return kept
@@ -222,6 +269,10 @@ def strip_headers(text: str, student_id: str = "", names: tuple[str, ...] = (),
     content = [i for i, line in enumerate(lines) if line.strip()]
     edges = set(content[:6]) | set(content[-3:])
     wanted = {_words(t) for t in (student_id, *names, *titles) if _words(t)}
+    for title in titles:   # q3 is also headed "Question 3", "Q 3"
+        number = re.fullmatch(r"[^\W\d_]*\s*(\d+)", title.strip())
+        if number:
+            wanted |= {f"question {number.group(1)}", f"q {number.group(1)}"}
     drop = {i for i in edges if _LABEL_RE.match(lines[i])}
     for i in content[:4]:
         if i in drop:
