@@ -5,7 +5,7 @@ import pytest
 
 from conftest import SAMPLES
 from makedocs import WRITERS, write_docx, write_pdf, write_scanned_pdf, write_txt
-from grader.answers import read_answers
+from grader.answers import Answer, read_answers
 from grader.grading import grade
 from grader.inputs.documents import document_text
 
@@ -115,3 +115,44 @@ def test_nothing_to_grade_exits_2_with_one_line_saying_what_was_found(tmp_path):
     empty.mkdir()
     result = CliRunner().invoke(main, ["grade", str(empty), "--out", str(tmp_path / "out2")])
     assert result.exit_code == 2 and "nothing to grade" in result.stderr and "no answers" in result.stderr
+
+
+def test_a_word_numbered_list_splits_like_typed_numbers(tmp_path, rubric):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Name: Ana")
+    for text in ("Quotas rose and Stakhanov was the model.", "Propaganda made heroes of workers.", "Norms kept rising."):
+        document.add_paragraph(text, style="List Number")
+    document.save(str(tmp_path / "ana.docx"))
+    answers = read_answers([tmp_path / "ana.docx"], rubric)
+    assert [(a.question_id, a.problem, a.text) for a in answers] == [
+        ("q1", None, "Quotas rose and Stakhanov was the model."), ("q2", None, "Propaganda made heroes of workers."),
+        ("q3", None, "Norms kept rising.")]
+
+
+@pytest.mark.browser
+def test_a_chromium_printed_pdf_scores_as_its_text(tmp_path, rubric):
+    """Chromium prints a date, the page title, the URL and "1/1" on every page: none is graded."""
+    import html
+    import subprocess
+
+    from test_report import chromium_or_skip
+
+    chromium = chromium_or_skip()
+    page = tmp_path / "ben.html"
+    texts = {q: (SAMPLES / "ben" / f"{q}.txt").read_text(encoding="utf-8").strip() for q in ("q1", "q2", "q3")}
+    page.write_text("<html><head><title>ben</title></head><body><p>Name: Ben Ito</p>" + "".join(
+        f"<h2>Question {i}</h2><p>{html.escape(t)}</p>" for i, t in enumerate(texts.values(), 1)) + "</body></html>")
+    (tmp_path / "class").mkdir()
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={tmp_path / 'class' / 'ben.pdf'}",
+                    page.as_uri()], capture_output=True, timeout=120, check=True)
+    answers = read_answers([tmp_path / "class"], rubric)
+    assert [(a.question_id, a.problem) for a in answers] == [("q1", None), ("q2", None), ("q3", None)]
+    assert all("file:" not in a.text and "1/1" not in a.text for a in answers)
+    plain = [Answer("plain", q, t, "test") for q, t in texts.items()]
+    scores = {}
+    for result in grade(rubric, answers + plain):
+        scores.setdefault(result.question_id, []).append(result.score)
+    assert all(abs(a - b) <= 0.5 for a, b in scores.values()), scores

@@ -145,3 +145,29 @@ def test_names_and_emails_reach_the_gradebook_report_and_pages(tmp_path, rubric)
     assert "Amara &lt;b&gt;Diallo&lt;/b&gt; (amara@school.org)" in report and "<b>Diallo" not in report
     pages = sorted((out / "feedback").glob("*.md"))
     assert any("# Feedback for Ben Ito (ben@school.org)" in p.read_text(encoding="utf-8") for p in pages)
+
+
+def test_moodle_responses_as_ods_and_a_damaged_workbook(tmp_path, rubric):
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    book = OpenDocumentSpreadsheet()
+    sheet = Table(name="Responses")
+    rows = [["Surname", "First name", "Email address", "Grade/15.00", "Response 1", "Response 2", "Response 3"],
+            ["Diallo", "Amara", "a.diallo@uni.edu", "-", *ANSWERS["amara"].values()]]
+    for cells in rows:
+        row = TableRow()
+        for value in cells:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        sheet.addElement(row)
+    book.spreadsheet.addElement(sheet)
+    book.save(str(tmp_path / "responses.ods"))
+    answers = read_answers([tmp_path / "responses.ods"], rubric)
+    assert [(a.student_id, a.question_id, a.name) for a in answers] == [
+        ("a.diallo@uni.edu", f"q{i}", "Amara Diallo") for i in (1, 2, 3)]
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    with pytest.raises(InputError, match="broken.xlsx: cannot be read as a spreadsheet"):
+        read_answers([tmp_path / "broken.xlsx"], rubric)
