@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .inputs import Found, ReadError
+from .inputs import Found, InputError, ReadError
 from .inputs.documents import DOCUMENT_SUFFIXES, Unreadable, document_text, strip_headers
 from .inputs.files import is_grader_output, read_student_file, top_level_files
+from .inputs.dialect import csv_text
 from .inputs.tables import is_plain_csv, looks_like_table, read_table
 from .rubric import Rubric
 from .text import UnreadableText, binary_reason, decode_bytes, from_spreadsheet_safe, normalize, normalize_id
@@ -27,10 +28,6 @@ MAX_ANSWER_CHARS = 20_000
 
 ANSWER_SUFFIXES = DOCUMENT_SUFFIXES   # in the folder layout: .txt .md .docx .odt .rtf .pdf .html
 REQUIRED_COLUMNS = ("student_id", "question_id", "answer")
-
-
-class InputError(ValueError):
-    """An input that cannot be read at all; the message names the file, the line or column, and the fix."""
 
 
 @dataclass(frozen=True)
@@ -145,21 +142,7 @@ def csv_rows(path: str | Path, required: tuple[str, ...], optional: tuple[str, .
     missing column or broken quoting. Cells are returned as written; callers normalize them.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; give the {what} CSV (columns {', '.join(required)})") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder; give the {what} CSV file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
-    try:
-        text, _ = decode_bytes(raw, check=False)
-    except UnreadableText as exc:
-        raise InputError(f"{path}: not a text CSV file ({exc}); export the {what} as CSV") from None
-    # One huge cell is one answer too long (flagged `truncated`), not a broken file: lift the csv
-    # module's 131,072-character cell limit (a process-wide setting; nothing needs it lower).
-    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+    text = csv_text(path, what, f"columns {', '.join(required)}")
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     try:
         header = next(reader)
@@ -167,8 +150,6 @@ def csv_rows(path: str | Path, required: tuple[str, ...], optional: tuple[str, .
         raise InputError(f"{path}: empty file; expected a header with columns {', '.join(required)}") from None
     except csv.Error as exc:
         raise InputError(f"{path}: line 1: {exc}; save the file as standard CSV") from None
-    if any("\x00" in cell for cell in header):
-        raise InputError(f"{path}: not a text CSV file (binary data in its first line); export the {what} as CSV")
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
         key = name.strip().lstrip("\ufeff").lower()

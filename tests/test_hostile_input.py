@@ -184,3 +184,13 @@ def test_a_top_level_document_linking_out_is_not_followed(tmp_path):
     eve = [a for a in run.answers if a.student_id == "eve"]
     assert len(eve) == 1 and eve[0].problem == "unreadable" and "outside the input" in eve[0].detail
     assert "private" not in (tmp_path / "out" / "grades.json").read_text()
+
+
+def test_limits_per_answer_hold_in_any_csv_dialect(tmp_path):
+    """A ';'-separated CSV (the sniffing path, not the standard one) has the same per-answer limits."""
+    path = tmp_path / "a.csv"
+    path.write_text("student_id;question_id;answer\nann;q1;" + "word " * 40_000 + "\nbob;q1;" + "\x00" * 600
+                    + "\ncid;q1;" + GOOD + "\n", encoding="utf-8")
+    found = by_student(read_answers([path]))
+    assert found["ann", "q1"].problem == "truncated" and found["bob", "q1"].problem == "unreadable"
+    assert found["cid", "q1"].problem is None

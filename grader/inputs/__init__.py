@@ -13,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-class ReadError(ValueError):
+class InputError(ValueError):
     """An input that cannot be read at all; the message names the file, the line or column, and the fix."""
+
+
+ReadError = InputError   # (the readers' name for it)
 
 
 @dataclass(frozen=True)

@@ -42,18 +42,32 @@ def header_key(name: str) -> str:
     return re.sub(r"[\s_]+", " ", name.lstrip("\ufeff").strip().casefold())
 
 
-def read_delimited(path: Path) -> Table:
+def csv_text(path: Path, what: str = "answers", expected: str = "a header row naming the columns") -> str:
+    """The decoded text of a CSV (or TSV) file, ready for the csv module, or ReadError naming the
+    file and the fix. Binary data is judged by the first line only: NULs in one answer make that
+    answer unreadable, not the file. Also lifts the csv module's 131,072-character cell limit (a
+    process-wide setting; nothing needs it lower): one huge cell is one answer flagged `truncated`."""
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ReadError(f"{path}: no such file; give the {what} CSV ({expected})") from None
+    except IsADirectoryError:
+        raise ReadError(f"{path}: is a folder; give the {what} CSV file") from None
     except OSError as exc:
         raise ReadError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
     try:
         text, _ = decode_bytes(raw, check=False)
     except UnreadableText as exc:
-        raise ReadError(f"{path}: not a text CSV file ({exc}); export the answers as CSV") from None
+        raise ReadError(f"{path}: not a text CSV file ({exc}); export the {what} as CSV") from None
+    if raw.startswith(b"PK\x03\x04") or "\x00" in text.split("\n", 1)[0]:
+        raise ReadError(f"{path}: not a text CSV file (binary data in its first line); export the {what} as CSV or .xlsx")
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+    return text
+
+
+def read_delimited(path: Path) -> Table:
+    text = csv_text(path)
     head = text[:65536]
-    if head.count("\x00") > len(head) // 10 or raw.startswith(b"PK\x03\x04"):
-        raise ReadError(f"{path}: not a text CSV file (binary data); export the answers as CSV or .xlsx")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(head), strict=False)
     try:
         header = next(reader, None)
