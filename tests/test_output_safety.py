@@ -396,3 +396,34 @@ def test_giant_words_cost_what_a_long_word_costs(tmp_path):
     results = grade(rubric, [Answer("s1", "q1", "b" * 20_000 + " and more words here", "t:1"),
                              Answer("s2", "q1", "a" * 200_000, "t:2")])
     assert len(results) == 2
+
+
+def test_an_interrupt_inside_the_switch_is_finished_by_the_next_run(rubric, tmp_path, monkeypatch):
+    import grader.writers.outputs as outputs
+
+    out = tmp_path / "out"
+    Grader(rubric).run([SAMPLES], out)
+    clean = tmp_path / "clean"
+    Grader(rubric).run([FIXTURES / "dev_stakhanovism.csv"], clean)
+    real_replace, calls = os.replace, []
+
+    def interrupted(source, target, *args, **kwargs):
+        if STAGING not in str(target) and str(target).endswith("grades.csv"):
+            calls.append(target)
+            raise KeyboardInterrupt
+        return real_replace(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(outputs.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Grader(rubric).run([FIXTURES / "dev_stakhanovism.csv"], out)
+    monkeypatch.setattr(outputs.os, "replace", real_replace)
+    assert calls and (out / ".grader-switch").exists()
+    # The next run into the folder finishes the switch before anything else, even one that then fails.
+    from grader.answers import InputError
+
+    with pytest.raises(InputError):
+        Grader(rubric).run([tmp_path / "no-such-class"], out)
+    now, expected = snapshot(out), snapshot(clean)
+    assert sorted(now) == sorted(expected) and leftovers(out) == []
+    for name in ("grades.csv", "grades.json", "gradebook.csv"):
+        assert now[name] == expected[name], name

@@ -123,8 +123,10 @@ class OutputFolder:
                     "files": {r: None for r in relative}}
         with atomic_writer(self.out / JOURNAL) as handle:
             json.dump({"moves": top, "manifest": manifest}, handle)
-        self._switch({"moves": top, "manifest": manifest})
+        # From here the journal stands for the switch: if it is interrupted (Ctrl-C, an error), the
+        # staged files stay for the next run to finish it with, never removed half-moved.
         self._committed = True
+        self._switch({"moves": top, "manifest": manifest})
         return [self.out / r for r in relative]
 
     def _keep_edited(self, relative: list[str]) -> set[str]:
