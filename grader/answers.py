@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -18,7 +17,7 @@ from typing import Callable, Iterable
 from .inputs import Found, InputError, ReadError
 from .inputs.documents import DOCUMENT_SUFFIXES, Unreadable, document_text, strip_headers
 from .inputs.files import is_grader_output, read_student_file, top_level_files
-from .inputs.dialect import csv_text
+from .inputs.dialect import csv_text, records
 from .inputs.tables import is_plain_csv, looks_like_table, read_table
 from .rubric import Rubric
 from .text import UnreadableText, binary_reason, decode_bytes, from_spreadsheet_safe, normalize, normalize_id
@@ -169,35 +168,12 @@ def csv_rows(path: str | Path, required: tuple[str, ...], optional: tuple[str, .
     width = max(wanted.values()) + 1
     rows = []
     try:
-        start = reader.line_num + 1
-        for row in reader:
-            if "".join(row).strip():   # not a blank row (every cell whitespace)
-                cells = row + [""] * (width - len(row))
-                rows.append((start, {c: cells[i] for c, i in wanted.items()}))
-                if reader.line_num > start:   # a record over several lines: a quoted cell with newlines
-                    _check_not_swallowed(path, start, row, len(header))
-            start = reader.line_num + 1
+        for start, row in records(reader, path, len(header)):
+            cells = row + [""] * (width - len(row))
+            rows.append((start, {c: cells[i] for c, i in wanted.items()}))
     except csv.Error as exc:
         raise InputError(f"{path}: line {reader.line_num}: {exc}; save the file as standard CSV") from None
     return rows
-
-
-def _check_not_swallowed(path: Path, line: int, row: list[str], width: int) -> None:
-    """An unbalanced quote makes the csv module read every following line into one cell, silently.
-    A cell holding several lines that are themselves whole rows of the file (as many commas as
-    the header, the first cells unquoted) is that, not an answer over several lines."""
-    for cell in row:
-        if cell.count("\n") < 2:
-            continue
-        rows_inside = sum(1 for text_line in cell.split("\n")[1:]
-                          if text_line.count(",") >= width - 1 and _LOOKS_LIKE_ROW.match(text_line))
-        if rows_inside >= 2:
-            raise InputError(f"{path}: line {line}: a quote (\") opened in this row is never closed, so the "
-                             f"{rows_inside} rows after it would be read as part of one answer; close the quote "
-                             "(a quote inside an answer is written twice: \"\")")
-
-
-_LOOKS_LIKE_ROW = re.compile(r'^[^",\s][^",]*,[^",\s][^",]*,')
 
 
 def read_folder(folder: str | Path) -> list[Answer]:

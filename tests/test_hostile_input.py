@@ -194,3 +194,11 @@ def test_limits_per_answer_hold_in_any_csv_dialect(tmp_path):
     found = by_student(read_answers([path]))
     assert found["ann", "q1"].problem == "truncated" and found["bob", "q1"].problem == "unreadable"
     assert found["cid", "q1"].problem is None
+
+
+def test_an_unbalanced_quote_in_a_semicolon_csv_is_one_line_too(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text('student_id;question_id;answer\nann;q1;"He said it was good\nbob;q1;fine answer\n'
+                    'cid;q1;another answer\ndan;q1;and one more\n', encoding="utf-8")
+    with pytest.raises(InputError, match="line 2: a quote"):
+        read_answers([path])

@@ -9,6 +9,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from ..text import UnreadableText, decode_bytes
 from . import ReadError
@@ -73,10 +74,32 @@ def read_delimited(path: Path) -> Table:
         header = next(reader, None)
         if header is None:
             raise ReadError(f"{path}: empty file; expected a header row naming the columns")
-        rows = [(reader.line_num, row) for row in reader if "".join(row).strip()]
+        rows = list(records(reader, path, len(header), reader.dialect.delimiter))
     except csv.Error as exc:
         raise ReadError(f"{path}: line {reader.line_num}: {exc}; save the file as standard CSV") from None
     return Table(str(path), header, rows)
+
+
+def records(reader, path: Path, width: int, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """(the line a record starts on, its cells) for each record of `reader` that is not blank
+    (every cell whitespace). An unbalanced quote makes the csv module read every following line
+    into one cell, silently: a cell holding two or more lines that are themselves rows of the file
+    (as many delimiters as the header, the first cells unquoted) is that, and raises ReadError
+    naming the line the quote opened on, not an answer over several lines."""
+    looks_like_row = re.compile(r'^[^"{d}\s][^"{d}]*{d}[^"{d}\s][^"{d}]*{d}'.format(d=re.escape(delimiter)))
+    start = reader.line_num + 1
+    for row in reader:
+        if "".join(row).strip():
+            if reader.line_num > start:   # a record over several lines: a quoted cell with newlines
+                for cell in row:
+                    swallowed = sum(1 for line in cell.split("\n")[1:]
+                                    if line.count(delimiter) >= width - 1 and looks_like_row.match(line))
+                    if swallowed >= 2:
+                        raise ReadError(f"{path}: line {start}: a quote (\") opened in this row is never closed, so "
+                                        f"the {swallowed} rows after it would be read as part of one answer; close "
+                                        "the quote (a quote inside an answer is written twice: \"\")")
+            yield start, row
+        start = reader.line_num + 1
 
 
 def sniff_delimiter(head: str) -> str:
