@@ -21,8 +21,10 @@ import re
 from dataclasses import dataclass
 
 from bisect import bisect_left
+from itertools import compress
 
 from ..text import NEGATIONS, Token, sentence_spans, stem, tokenize
+from .prepare import Prepared
 from .concepts import COPULAS, FAILURE_VERBS, NEGATIVE_WORDS, PARTIAL_NEGATION
 
 # Not knowing or thinking something says nothing about whether it is so ("they didn't know the real output").
@@ -71,35 +73,81 @@ def clauses(text: str, tokens: list[Token] | None = None) -> list[Clause]:
     """The clauses of a text: its sentences, split again at "but", "while", ", so", ", because"...
     `tokens`: the text's tokens when they are at hand (offsets in `text`)."""
     tokens = list(tokenize(text)) if tokens is None else tokens
-    token_starts = [t.start for t in tokens]
+    return clauses_of_columns(text, sentence_spans(text), [t.start for t in tokens], [t.word for t in tokens],
+                              [t.stem for t in tokens], [t.is_content for t in tokens])
+
+
+def prepared_clauses(p: Prepared) -> list[Clause]:
+    """clauses() of a prepared answer (stems spelling-corrected), from its token columns."""
+    is_content = [False] * len(p.words)
+    for i in p.content_positions:
+        is_content[i] = True
+    return clauses_of_columns(p.text, p.sentences()[0], p.starts, p.words, p.stems, is_content)
+
+
+def clauses_of_columns(text: str, sentences, starts, words, stems, is_content) -> list[Clause]:
+    """clauses() of a text given as token columns (offsets, words, stems, content or not, one entry
+    per token) and its sentence spans: what a prepared answer already holds, so that no Token is
+    made. Only the few denial and role words are looked at one by one."""
+    cues = [i for i, (word, stem_) in enumerate(zip(words, stems)) if word in DENIAL_WORDS or stem_ in _POLAR_STEMS]
+    kept = [content or stem_ in ANTONYMS for stem_, content in zip(stems, is_content)]
     out = []
-    for lo, hi in sentence_spans(text):
-        starts = [lo, *(lo + m.start() for m in _CLAUSE_BREAK_RE.finditer(text[lo:hi])), hi]
-        for a, b in zip(starts, starts[1:]):
-            inside = tokens[bisect_left(token_starts, a):bisect_left(token_starts, b)]
-            if not inside:
+    for lo, hi in sentences:
+        breaks = [lo, *(m.start() for m in _CLAUSE_BREAK_RE.finditer(text, lo, hi)), hi]
+        for a, b in zip(breaks, breaks[1:]):
+            first, stop = bisect_left(starts, a), bisect_left(starts, b)
+            if first == stop:
                 continue
             denied = set()
-            for i, t in enumerate(inside):
-                if ((t.word in NEGATIONS or t.word in _SPELT_NEGATIONS) and not _excused(inside, i, text)) or t.stem in _POLAR_STEMS:
-                    scope = [u.stem for u in inside[i + 1:] if u.is_content and u.stem not in _POLAR_STEMS][:SCOPE]
+            for i in cues[bisect_left(cues, first):bisect_left(cues, stop)]:
+                if stems[i] in _POLAR_STEMS or not _excused(i, first, stop, text, starts, words, stems):
+                    scope = [stems[j] for j in range(i + 1, stop) if is_content[j] and stems[j] not in _POLAR_STEMS][:SCOPE]
                     denied.update(scope)
-            stems = frozenset(t.stem for t in inside if t.is_content or t.stem in ANTONYMS)
-            out.append(Clause((a, b), stems, frozenset(denied)))
+            out.append(Clause((a, b), frozenset(compress(stems[first:stop], kept[first:stop])), frozenset(denied)))
     return out
 
 
-def _excused(tokens, i: int, text: str) -> bool:
-    """A negation that denies nothing: "not only", "not all", "not too high", failing a target
-    ("could not meet the norms" agrees with norms that were hard to meet), who someone is
-    ("workers who weren't Stakhanovites")."""
-    following = [t for t in tokens[i + 1:i + 3]]
-    if following and (following[0].word in PARTIAL_NEGATION or following[0].word in {"matter", "doubt", "too"}
-                      or following[0].stem in _STANCE_VERBS):
+DENIAL_WORDS = NEGATIONS | _SPELT_NEGATIONS
+"""Words that may deny what follows them (with ROLE_WORDS among the stems): a clause without one
+of them denies nothing."""
+
+
+@dataclass(frozen=True)
+class ReferenceClauses:
+    """A question's model-answer clauses, and what an answer needs for one of them to be inverted."""
+
+    clauses: list[Clause]
+    stems: frozenset[str]             # every stem of the clauses
+    denied: frozenset[str]            # stems some model clause denies (an answer that affirms one inverts it)
+    antonym_triggers: frozenset[str]  # stems whose antonym a model clause uses
+
+    @classmethod
+    def of(cls, texts) -> ReferenceClauses:
+        found = [c for text in texts for c in clauses(text)]
+        stems = frozenset().union(*(c.stems for c in found))
+        return cls(found, stems, frozenset().union(*(c.denied for c in found)),
+                   frozenset(s for s, opposite in ANTONYMS.items() if opposite & stems))
+
+    def may_invert(self, words, stems) -> bool:
+        """False when no clause of an answer with these token words and stems can contradict a model
+        clause (contradicting_spans would find none): it has no denial word, no role word, no
+        antonym of a model clause's word and none of the words a model clause denies. Then its
+        clauses need not be built (a third of the answers or more)."""
+        return (not DENIAL_WORDS.isdisjoint(words) or not _POLAR_STEMS.isdisjoint(stems)
+                or not self.antonym_triggers.isdisjoint(stems) or not self.denied.isdisjoint(stems))
+
+
+def _excused(i: int, first: int, stop: int, text: str, starts, words, stems) -> bool:
+    """A negation (token i of the clause of tokens first..stop) that denies nothing: "not only",
+    "not all", "not too high", failing a target ("could not meet the norms" agrees with norms that
+    were hard to meet), who someone is ("workers who weren't Stakhanovites")."""
+    following = range(i + 1, min(i + 3, stop))
+    if following and (words[following[0]] in PARTIAL_NEGATION or words[following[0]] in {"matter", "doubt", "too"}
+                      or stems[following[0]] in _STANCE_VERBS):
         return True
-    if following and i > 0 and tokens[i - 1].word in COPULAS and text[following[0].start:following[0].start + 1].isupper():
+    if following and i > first and words[i - 1] in COPULAS and text[starts[following[0]]:starts[following[0]] + 1].isupper():
         return True
-    return any(t.stem in FAILURE_VERBS for t in following)
+    return any(stems[j] in FAILURE_VERBS for j in following)
 
 
 def contradicting_spans(answer: list[Clause], references: list[Clause], prompt_stems: frozenset[str]) -> list[tuple[int, int]]:

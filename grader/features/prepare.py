@@ -8,13 +8,14 @@ distinct word) for one fitting or one analysis, never in a fitted estimator.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import compress
 from typing import Sequence
 
 from ..rubric import Concept, Question, Rubric
-from ..text import STOPWORDS, Token, match_tokens, sentence_spans, tokenize, word_matches
+from ..text import STOPWORDS, match_tokens, sentence_spans, tokenize, word_matches
 
 MIN_FUZZY_LEN = 5
 """Stems shorter than this are never spelling-corrected: too many short words are one edit apart."""
@@ -33,10 +34,10 @@ class Prepared:
 
     text: str
     words: Sequence[str]            # lowercase words, all tokens
-    starts: Sequence[int]           # character offsets of the tokens in text
+    starts: Sequence[int]           # character offsets of the tokens in text (array("i"))
     ends: Sequence[int]
     stems: Sequence[str]            # corrected stems, all tokens
-    content_positions: list[int]    # indexes into tokens of content words
+    content_positions: Sequence[int]   # indexes into tokens of content words (array("i"))
     content: list[str]              # content stems, for the word vectorizer (see vectors.word_terms)
     novel_text: str                 # content words not in the prompt, for the char vectorizer
     _sentences: tuple[list[tuple[int, int]], list[int]] | None = field(default=None, repr=False)
@@ -121,7 +122,10 @@ class Tokenizer:
         if not tokens:
             return Prepared(text, (), (), (), (), [], [], "")
         starts, ends, words, stems, is_content = zip(*tokens)
-        content_positions = list(compress(range(len(tokens)), is_content))
+        # Offsets as C ints: tuples of Python ints cost 40 bytes a token (a GiB at 100,000 answers
+        # of 100 words); an array costs 4.
+        content_positions = array("i", compress(range(len(tokens)), is_content))
+        starts, ends = array("i", starts), array("i", ends)
         content = list(compress(stems, is_content))
         prompt_stems = self.vocabulary.prompt_stems.get(question_id, frozenset())
         novel_text = " ".join([word for word, stem, content_word in zip(words, stems, is_content)
@@ -169,14 +173,7 @@ def references(question: Question) -> list[str]:
     return [*question.model_answers, *[e.answer for e in question.exemplars if e.score > 0]]
 
 
-def prepared_tokens(p: Prepared) -> list[Token]:
-    """The Prepared text's tokens again as Tokens (stems spelling-corrected), for the clause checks."""
-    content = set(p.content_positions)
-    return [Token(start, end, word, stem_, i in content)
-            for i, (start, end, word, stem_) in enumerate(zip(p.starts, p.ends, p.words, p.stems))]
-
-
-def longest_run(positions: list[int]) -> int:
+def longest_run(positions: Sequence[int]) -> int:
     """Longest run of consecutive integers in a sorted list (of content-word token positions)."""
     longest = run = 0
     previous = -2

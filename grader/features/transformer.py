@@ -30,10 +30,10 @@ from ..runtime import SERIAL, Runtime
 from .batch import QuestionBatch
 from .columns import COLUMN, FEATURE_NAMES, SIGNALS, columns_of
 from .concepts import ConceptMatcher, ConceptResult
-from .contradictions import CONTRADICTED_SHARE, clauses, contradicting_spans, matched_clauses
+from .contradictions import CONTRADICTED_SHARE, ReferenceClauses, contradicting_spans, matched_clauses, prepared_clauses
 from .context import all_references, foreign_shares, foreign_terms, other_question_margins
 from .peers import peer_columns, peer_margins
-from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, prepared_tokens, references
+from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, references
 from .similarity import exemplar_columns, references_of, similarity_columns
 from .substance import answer_counts, substance_columns
 from .vectors import WordwiseCharTfidf, count_word_terms, l2_rows, unigram_mask, word_terms
@@ -203,8 +203,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             for i, candidates in zip(rows, matchers[question.id].candidates(word_rows[question.id])):
                 concept_candidates[i] = candidates
 
-        reference_clauses = {q.id: [c for text in q.model_answers for c in clauses(text)] for q, _ in questions}
-        reference_stems = {qid: frozenset().union(*(c.stems for c in found)) for qid, found in reference_clauses.items()}
+        references = {q.id: ReferenceClauses.of(q.model_answers) for q, _ in questions}
 
         def per_answer(start: int, stop: int) -> list:
             rows = []
@@ -213,12 +212,13 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 found = matchers[qid].results(p, concept_candidates[i])
                 # Fewer than two words in common with the model answers: nothing to invert (most
                 # off-topic and blank-like answers; the clauses cost a pass over the tokens).
-                if len(reference_stems[qid].intersection(p.content)) >= 2:
-                    own = clauses(p.text, prepared_tokens(p))
-                    inverted = contradicting_spans(own, reference_clauses[qid], vocabulary.prompt_stems[qid])
-                    matched = matched_clauses(own, reference_clauses[qid])
-                else:
-                    inverted, matched = [], 0
+                # Nor when it has no word that could invert one (ReferenceClauses.may_invert).
+                inverted, matched, model = [], 0, references[qid]
+                if len(model.stems.intersection(p.content)) >= 2 and model.may_invert(p.words, p.stems):
+                    own = prepared_clauses(p)
+                    inverted = contradicting_spans(own, model.clauses, vocabulary.prompt_stems[qid])
+                    if inverted:   # (the share is 0 without them, whatever the number matched)
+                        matched = matched_clauses(own, model.clauses)
                 if inverted and len(inverted) >= CONTRADICTED_SHARE * matched:
                     # An answer mostly inverted: its inverted clauses are no evidence of a concept.
                     found = [replace(r, status="negated") if r.status in ("found", "echo") and r.span and

@@ -109,7 +109,7 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
         self.ngrams_ = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range),
                                        dtype=np.float32).fit(words)
         counts = sorted_rows(per_text @ self.ngrams_.transform(words))
-        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts)
+        self.tfidf_ = fit_idf(TfidfTransformer(sublinear_tf=True), counts)
         return counts
 
     @property
@@ -133,6 +133,31 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
             return sp.csr_matrix((len(texts), len(self.ngrams_.vocabulary_)), dtype=np.float32)
         per_word = self.ngrams_.transform(word_counts.get_feature_names_out())
         return sorted_rows(per_text @ per_word)
+
+
+def fit_idf(transformer: TfidfTransformer, counts: sp.csr_matrix, chunk: int = 1 << 22) -> TfidfTransformer:
+    """transformer.fit(counts) for a smooth-idf TfidfTransformer, with the same numbers, in bounded
+    memory: scikit-learn counts document frequencies with one np.bincount over all the indices,
+    which first copies them as 64-bit integers (half a GiB for 100,000 answers' character n-grams);
+    here they are counted a slice at a time."""
+    if not (transformer.use_idf and transformer.smooth_idf):
+        return transformer.fit(counts)
+    counts = counts.tocsr()
+    n_samples, n_features = counts.shape
+    df = np.zeros(n_features, dtype=np.int64)
+    for start in range(0, len(counts.indices), chunk):
+        df += np.bincount(counts.indices[start:start + chunk], minlength=n_features)
+    # As TfidfTransformer.fit computes it, in the counts' float type.
+    dtype = counts.dtype if counts.dtype in (np.float64, np.float32) else np.float64
+    df = df.astype(dtype, copy=False)
+    df += 1.0
+    idf = np.full_like(df, fill_value=n_samples + 1, dtype=dtype)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    transformer.idf_ = idf
+    transformer.n_features_in_ = n_features
+    return transformer
 
 
 def sorted_rows(counts: sp.spmatrix) -> sp.csr_matrix:

@@ -1,0 +1,64 @@
+"""The hot path's shortcuts (issue #16) give exactly what the plain computation gives."""
+
+import random
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfTransformer
+
+from grader.features.contradictions import (ReferenceClauses, clauses, contradicting_spans, prepared_clauses)
+from grader.features.prepare import RubricVocabulary, Tokenizer
+from grader.features.vectors import fit_idf
+from grader.rubric import rubric_from_dict
+
+MODELS = ("TCP is connection-oriented and reliable: it guarantees that data arrives in order, but UDP does not "
+          "guarantee delivery. Light travels much faster than sound.",
+          "The workers never refused the higher norms; the regime did not hide the records, it praised them.")
+PIECES = ["TCP", "UDP", "guarantees", "does not guarantee", "never", "refused", "data arrives", "in order", "delivery",
+          "light", "travels", "slower", "faster", "than sound", "higher", "lower", "norms", "workers", "records",
+          "hid", "praised", "the regime", "but", "while", ", so", "not only", "Not all", "could not meet", "reliable",
+          "unreliable", "is", "was", "and", "it", "the", ".", ";", "!", "\n\n", "didn't", "can't"]
+
+
+def _random_answers(n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(PIECES) for _ in range(rng.randint(1, 25))) for _ in range(n)]
+
+
+def _rubric(model: str):
+    return rubric_from_dict({"title": "t", "scale": {"max": 5, "step": 0.5},
+                             "questions": [{"id": "q", "prompt": "Explain it.", "model_answers": [model]}]})
+
+
+def test_answers_that_cannot_invert_a_model_clause_are_the_ones_with_no_inverted_clause():
+    skipped = 0
+    for model in MODELS:
+        rubric = _rubric(model)
+        tokenizer = Tokenizer(RubricVocabulary(rubric))
+        references = ReferenceClauses.of([model])
+        assert references.clauses == clauses(model)
+        for answer in _random_answers(1500):
+            p = tokenizer.prepare("q", answer)
+            inverted = contradicting_spans(prepared_clauses(p), references.clauses, frozenset())
+            if not references.may_invert(p.words, p.stems):
+                skipped += 1
+                assert inverted == [], answer
+    assert skipped > 100   # the shortcut is taken, not only allowed
+
+
+def test_clauses_of_a_prepared_answer_are_the_clauses_of_its_text():
+    tokenizer = Tokenizer(RubricVocabulary(_rubric(MODELS[0])))
+    for answer in _random_answers(1500, seed=11):
+        # (no misspelt words in these pieces: the prepared stems are the plain ones)
+        assert prepared_clauses(tokenizer.prepare("q", answer)) == clauses(answer), answer
+
+
+def test_fit_idf_in_slices_gives_scikit_learns_idf_and_transform():
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        counts = sp.random(2000, 300, density=0.05, format="csr", random_state=1, dtype=dtype)
+        counts.data[:] = rng.integers(1, 6, counts.nnz)
+        expected = TfidfTransformer(sublinear_tf=True).fit(counts)
+        got = fit_idf(TfidfTransformer(sublinear_tf=True), counts, chunk=997)
+        assert got.idf_.dtype == expected.idf_.dtype and np.array_equal(got.idf_, expected.idf_)
+        assert (got.transform(counts) != expected.transform(counts)).nnz == 0
