@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 def write_model(model: LearnedScorer, sizes: dict[str, int]) -> None:
     header = ("# The general model: the scorer of every rubric without its own [model].\n"
               "# Written by `python benchmarks/general.py --data ... --write`; do not edit by hand.\n"
+              "# Weighted so that each data set, and within it its correct and its incorrect answers, weigh the same.\n"
               "# Learned from (cite them when you use it):\n"
               + "".join(f"#   {s}\n" for s in SOURCES.values()))
     body = {"trained_on": {name: {"answers": n, "source": SOURCES[name]} for name, n in sizes.items()},
