@@ -9,8 +9,10 @@ fitted on public human-graded answers from two subjects, with no exemplars (the 
 
 Each data set goes through what a teacher would run: `grader rubric import questions.csv` (every
 reference answer of `model_answers` kept), then features computed one batch per assignment (UNT)
-or domain (SemEval), as `grader grade` computes them for a class. Both data sets weigh the same in
-training (each row weighted by 1 / its data set's size).
+or domain (SemEval), as `grader grade` computes them for a class. In training, both data sets weigh
+the same, and within each its correct (at least half marks) and incorrect answers weigh the same
+(`training_weights` in grader/scoring/general.py): UNT's graders marked 92% of answers correct at
+half marks, SemEval's 41%, and a model fitted to either mix puts half marks where that mix does.
 
 Validation, leaving out a whole data set or domain each time (the model never sees its questions):
 UNT -> SemEval, SemEval -> UNT, and each SemEval domain held out (trained on UNT and the other
@@ -44,7 +46,7 @@ from grader.features import FEATURE_NAMES, AnswerFeatures
 from grader.importer import import_questions
 from grader.metrics import pearson
 from grader.scoring import LearnedScorer, RuleScorer
-from grader.scoring.general import GENERAL_FEATURES, MODEL_PATH, SOURCES
+from grader.scoring.general import GENERAL_FEATURES, MODEL_PATH, SOURCES, training_weights
 from grader.scoring.short import ShortAnswerScorer
 from grader.tuning import read_graded
 
@@ -102,14 +104,6 @@ def fit_general(X: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: float)
     return LearnedScorer(alpha=alpha, features=GENERAL_FEATURES, exemplar_regimes=()).fit(X, y, sample_weight=weights)
 
 
-def balanced_weights(names: np.ndarray) -> np.ndarray:
-    """Each data set weighs the same whatever its size (mean weight 1)."""
-    values, counts = np.unique(names, return_counts=True)
-    size = dict(zip(values, counts))
-    w = np.array([1.0 / size[n] for n in names])
-    return w * len(w) / w.sum()
-
-
 def best_threshold(scores: np.ndarray, correct: np.ndarray) -> float:
     candidates = np.unique(np.quantile(scores, np.linspace(0.02, 0.98, 49)))
     return max(candidates, key=lambda t: f1_score(correct, scores >= t, average="macro"))
@@ -123,7 +117,7 @@ def metrics(y: np.ndarray, predicted: np.ndarray, threshold: float) -> tuple[flo
 
 def evaluate(data: dict, train: np.ndarray, test: np.ndarray, alpha: float) -> dict[str, tuple]:
     X, y, names = data["X"], data["y"], data["names"]
-    model = fit_general(X[train], y[train], balanced_weights(names[train]), alpha)
+    model = fit_general(X[train], y[train], training_weights(names[train], y[train] >= 0.5), alpha)
     cosine = data["cosine"]
     rules = RuleScorer().fit(X).predict(X)
     threshold = best_threshold(cosine[train], y[train] >= 0.5)
@@ -178,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{np.nanmedian(values[:, 0]):.3f} | {np.median(values[:, 1]):.3f} | {np.median(values[:, 2]):.3f} | "
               f"{int(sum((data['groups'] == d).sum() for d in semeval_domains))} |")
     if args.write:
-        model = fit_general(data["X"], data["y"], balanced_weights(names), args.alpha)
+        model = fit_general(data["X"], data["y"], training_weights(names, data["y"] >= 0.5), args.alpha)
         write_model(model, {s["name"]: len(s["y"]) for s in sets})
         print(f"\nWrote {MODEL_PATH.relative_to(ROOT)}.")
     print(f"\nWall time {time.perf_counter() - started:.0f} s.")
@@ -188,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 def write_model(model: LearnedScorer, sizes: dict[str, int]) -> None:
     header = ("# The general model: the scorer of every rubric without its own [model].\n"
               "# Written by `python benchmarks/general.py --data ... --write`; do not edit by hand.\n"
+              "# Weighted so that each data set, and within it its correct and its incorrect answers, weigh the same.\n"
               "# Learned from (cite them when you use it):\n"
               + "".join(f"#   {s}\n" for s in SOURCES.values()))
     body = {"trained_on": {name: {"answers": n, "source": SOURCES[name]} for name, n in sizes.items()},

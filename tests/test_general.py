@@ -80,3 +80,18 @@ def test_a_few_words_that_are_a_model_answer_earn_full_marks_without_gaming_flag
         assert right.score == 5 and not right.flags, (qid, right.score, right.flag_codes)
         assert other.score < right.score
     assert graded["b", "c2"].score >= 2.5   # two of the three branches: part of the marks
+
+
+def test_training_weights_balance_data_sets_and_their_correct_and_incorrect_answers():
+    from grader.scoring.general import training_weights
+    # A lenient course (9 of 10 correct, 10 answers) and a strict one (1 of 4 correct, 40 answers).
+    names = np.array(["lenient"] * 10 + ["strict"] * 40)
+    correct = np.r_[np.ones(9, bool), False, np.ones(10, bool), np.zeros(30, bool)]
+    w = training_weights(names, correct)
+    assert w.mean() == pytest.approx(1.0)
+    for name in ("lenient", "strict"):
+        rows = names == name
+        assert w[rows & correct].sum() == pytest.approx(w[rows & ~correct].sum())
+        assert w[rows].sum() == pytest.approx(w.sum() / 2)
+    # One incorrect answer of the lenient course weighs as much as its nine correct ones together.
+    assert w[9] == pytest.approx(9 * w[0])
