@@ -4,11 +4,11 @@ import random
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from grader.features.contradictions import (ReferenceClauses, clauses, contradicting_spans, prepared_clauses)
 from grader.features.prepare import RubricVocabulary, Tokenizer
-from grader.features.vectors import fit_idf
+from grader.features.vectors import WordwiseCharTfidf, fitted_tfidf
 from grader.rubric import rubric_from_dict
 
 MODELS = ("TCP is connection-oriented and reliable: it guarantees that data arrives in order, but UDP does not "
@@ -53,12 +53,26 @@ def test_clauses_of_a_prepared_answer_are_the_clauses_of_its_text():
         assert prepared_clauses(tokenizer.prepare("q", answer)) == clauses(answer), answer
 
 
-def test_fit_idf_in_slices_gives_scikit_learns_idf_and_transform():
+def test_idf_from_block_counts_is_scikit_learns_idf_and_transform():
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64):
         counts = sp.random(2000, 300, density=0.05, format="csr", random_state=1, dtype=dtype)
         counts.data[:] = rng.integers(1, 6, counts.nnz)
         expected = TfidfTransformer(sublinear_tf=True).fit(counts)
-        got = fit_idf(TfidfTransformer(sublinear_tf=True), counts, chunk=997)
+        got = fitted_tfidf(np.bincount(counts.indices, minlength=300), 2000, dtype)
         assert got.idf_.dtype == expected.idf_.dtype and np.array_equal(got.idf_, expected.idf_)
         assert (got.transform(counts) != expected.transform(counts)).nnz == 0
+
+
+def test_character_counts_from_factors_are_scikit_learns_char_wb_tfidf():
+    texts = [" ".join(random.Random(k).choice(["stakhanov", "norms", "coal", "miners", "a", "record", "propaganda"])
+                      for _ in range(k % 17)) for k in range(20_000)]
+    expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32)
+    expected_rows = expected.fit_transform(texts)
+    vectorizer = WordwiseCharTfidf((3, 5))
+    factors = vectorizer.fit_factors(texts)
+    np.testing.assert_allclose(vectorizer.idf_, expected.idf_, rtol=1e-6)
+    rows = np.arange(5, 20_000, 3)
+    got = vectorizer.transform_counts(factors.rows(rows), copy=False)
+    np.testing.assert_allclose(got.toarray(), expected_rows[rows].toarray(), rtol=1e-5, atol=1e-6)
+    assert (vectorizer.fit_counts(texts)[rows] != factors.rows(rows)).nnz == 0

@@ -36,7 +36,7 @@ from .peers import peer_columns, peer_margins
 from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, references
 from .similarity import exemplar_columns, references_of, similarity_columns
 from .substance import answer_counts, substance_columns
-from .vectors import WordwiseCharTfidf, count_word_terms, l2_rows, unigram_mask, word_terms
+from .vectors import CharCounts, WordwiseCharTfidf, count_word_terms, l2_rows, unigram_mask, word_terms
 
 
 def calibration_columns(batch: QuestionBatch, done: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -115,13 +115,14 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         pairs = _pairs(X)
         tokenizer = Tokenizer(RubricVocabulary(self.rubric))
         prepared = [tokenizer.prepare(qid, text) for qid, text in pairs]
-        counts = self._fit_prepared(tokenizer, prepared)
-        return self._analyze_prepared(pairs, prepared, counts)
+        return self._analyze_prepared(pairs, prepared, self._fit_prepared(tokenizer, prepared))
 
-    def _fit_prepared(self, tokenizer: Tokenizer, answers: list[Prepared]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Fit the vectorizers on the rubric's texts and the answers; returns the answers' word
-        term counts and character n-gram counts, rows as the vectorizers' transforms count them,
-        so that analysing the same answers needs no second pass over their terms."""
+    def _fit_prepared(self, tokenizer: Tokenizer, answers: list[Prepared]) -> tuple[sp.csr_matrix, CharCounts, int]:
+        """Fit the vectorizers on the rubric's texts and the answers; returns the word term counts
+        and character n-gram counts (as factors: vectors.CharCounts) of the whole corpus, rows as
+        the vectorizers' transforms count them, and the row of the first answer, so that analysing
+        the same answers needs no second pass over their terms. (The whole corpus, not the answers'
+        rows: slicing those off would copy them.)"""
         rubric = self.rubric
         texts = [tokenizer.prepare(q.id, text) for q in rubric.questions for text in references(q)]
         prompts = [tokenizer.prepare(q.id, q.prompt) for q in rubric.questions]
@@ -133,7 +134,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         word_vectorizer = TfidfVectorizer(analyzer=word_terms, sublinear_tf=True, vocabulary=vocabulary)
         word_vectorizer.idf_ = weighting.idf_
         char_vectorizer = WordwiseCharTfidf(tuple(self.char_ngrams))
-        char_counts = char_vectorizer.fit_counts([p.novel_text for p in corpus])
+        char_counts = char_vectorizer.fit_factors([p.novel_text for p in corpus])
         unigram = unigram_mask(word_vectorizer)
         self.vocabulary_ = tokenizer.vocabulary
         self.word_vectorizer_, self.char_vectorizer_ = word_vectorizer, char_vectorizer
@@ -141,8 +142,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                                                 self.prompt_weight, rubric.max_score(q.id)) for q in rubric.questions}
         self.all_references_ = all_references(self.references_)
         self.foreign_terms_ = foreign_terms(word_vectorizer, unigram, len(corpus), self.vocabulary_.course)
-        first_answer = len(texts) + len(prompts)
-        return word_counts[first_answer:], char_counts[first_answer:]
+        return word_counts, char_counts, len(texts) + len(prompts)
 
     # -- transforming --------------------------------------------------------------------------
     def transform(self, X):
@@ -156,8 +156,9 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         return self._analyze_prepared(pairs, [tokenizer.prepare(qid, text) for qid, text in pairs])
 
     def _analyze_prepared(self, pairs: list[tuple[str, str]], all_prepared: list[Prepared],
-                          counts: tuple[sp.csr_matrix, sp.csr_matrix] | None = None) -> Analysis:
-        """`counts`: the answers' word term and character n-gram counts when fitting made them."""
+                          counts: tuple[sp.csr_matrix, CharCounts, int] | None = None) -> Analysis:
+        """`counts`: the corpus's word term and character n-gram counts and the row of its first answer,
+        when fitting made them (_fit_prepared)."""
         values = np.zeros((len(pairs), len(FEATURE_NAMES)))
         foreign = np.zeros(len(pairs))
         other_questions = [""] * len(pairs)
@@ -176,7 +177,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         weighting = TfidfTransformer(sublinear_tf=True)
         weighting.idf_ = self.word_vectorizer_.idf_
         word_rows = {q.id: (self.word_vectorizer_.transform([all_prepared[i].content for i in rows]).tocsr()
-                            if counts is None else weighting.transform(counts[0][rows]).tocsr())
+                            if counts is None else weighting.transform(counts[0][np.add(rows, counts[2])]).tocsr())
                      for q, rows in questions}
         # Counted here, before the fork below: a worker that read the answers' tokens would copy
         # the pages holding them (copy-on-write), hundreds of MiB at 100,000 answers.
@@ -189,7 +190,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 if counts is None:
                     chars = self.char_vectorizer_.transform([all_prepared[i].novel_text for i in rows])
                 else:
-                    chars = self.char_vectorizer_.transform_counts(counts[1][rows])
+                    chars = self.char_vectorizer_.transform_counts(counts[1].rows(np.add(rows, counts[2])), copy=False)
                 block, demoted = self._question_features(question, question_counts[question.id], words, chars)
                 closest, margins = other_question_margins(self.all_references_, question.id,
                                                           self.references_[question.id], demoted, chars)
