@@ -192,6 +192,8 @@ def tune(rubric: Rubric, rows: Sequence[GradedRow], *, report: bool = True, alph
     caps = _learn_caps(flagged, rows, rubric)
     model_data = model.to_dict()
     model_data.update(shrinkage=round(float(shrinkage), 3), answers=len(rows), questions=n_questions)
+    if len(rows) < MIN_ANSWERS_TO_LEARN:   # adopted only when forced: never credit what the base finds nothing in
+        model_data["zero_stays_zero"] = True
     if caps:
         model_data["caps"] = caps
     tuned = replace(rubric, model=model_data, questions=tuple(tuned_questions))
