@@ -189,7 +189,7 @@ def test_tune_learns_from_a_few_marks_and_says_how_sure_it_is(tmp_path, rubric):
         assert new >= r.score and (new == r.score or (not r.flags and r.score > 0))
 
 
-# -- a base fitted to teachers' marks (the general model): a rubric-wide map, and a strict bar ------
+# -- the shipped general model as the base: a rubric-wide map, and a strict bar -------------------
 
 from grader.marking import adapter_for
 from grader.metrics import pearson
@@ -258,4 +258,5 @@ def test_marks_never_lower_agreement_where_the_grader_is_already_right():
 def test_the_adapter_follows_the_rubrics_scorer(rubric):
     from dataclasses import replace
     assert adapter_for(rubric).min_z == 0.0                                  # the rule scorer: FOR_RULES
-    assert adapter_for(replace(rubric, scorer="general")).min_z == MarkAdapter().min_z > 0
+    assert adapter_for(replace(rubric, scorer="general")).min_z == MarkAdapter().min_z > 0   # the general model
+    assert adapter_for(replace(rubric, scorer="general", model={"kind": "tuned"})).min_z == 0.0   # a tuned model

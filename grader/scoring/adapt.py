@@ -25,8 +25,9 @@ parts fitted on the other marks of its question. The adaptation is used only whe
 grader's error on the marks by `min_gain` *and* the cut is `min_z` standard errors of the paired
 per-mark differences away from zero: with few or inconsistent marks that bar is high, so thin
 evidence changes nothing. The bar depends on the base (`for_base`): the rule scorer's fixed
-weights know nothing of a teacher's scale (FOR_RULES: no standard-error bar, as measured on UNT),
-while a base fitted to teachers' marks is calibrated on average and must be shown wrong clearly.
+weights know nothing of a teacher's scale, and a model tuned on this course's marks was still taught
+by marks of new questions (FOR_RULES: no standard-error bar, as measured on UNT), while the shipped
+general model is calibrated on average on new courses and must be shown wrong clearly.
 
 Guards, whatever was learned: an answer a flag caps, or one scored 0, is never raised (not above
 the base score, so never above its cap), and a model-like answer (word recall of the model answer at least
@@ -53,8 +54,8 @@ ESTIMATED = -1.0
 """A shift prior estimated from the marks (empirical Bayes: how much more the questions' mean
 residuals differ than their noise explains); a rubric of one question uses ONE_QUESTION_PRIOR."""
 ONE_QUESTION_PRIOR = 8.0
-# The grid cross-validation chooses from (inf = not learned), for a base fitted to teachers' marks
-# (the general model, a tuned [model]): on average it is calibrated already, so a correction must
+# The grid cross-validation chooses from (inf = not learned), for the shipped general model, fitted
+# to other courses' marks: on average it is calibrated already, so a correction must
 # show itself clearly. Development figures (tests/fixtures/dev_subjects, ~25 answers per question):
 # a linear map fitted on *all* of a subject's marks cut the general model's RMSE by at most 0.02 (its
 # rubric-wide offsets were -0.03..+0.03 of the marks: a prior sd of 0.07 is generous), and with 12
@@ -375,6 +376,6 @@ class MarkAdapter(RegressorMixin, BaseEstimator):
 
 
 def for_base(rules: bool) -> MarkAdapter:
-    """The adapter for a base scorer: the rule scorer's grid (FOR_RULES) or the stricter one of a
-    base fitted to teachers' marks."""
+    """The adapter for a base scorer: the rule scorer's grid (FOR_RULES, also for a model tuned on
+    the course's own marks) or the stricter one of the general model, calibrated on other courses."""
     return MarkAdapter(**FOR_RULES) if rules else MarkAdapter()
