@@ -3,6 +3,7 @@
 Data: tests/fixtures/tune_*.csv, four small science questions written for these tests.
 """
 
+import csv
 import json
 import math
 import tomllib
@@ -23,6 +24,7 @@ from grader.importer import import_questions
 from grader.rubric import Exemplar, RubricError, load_rubric
 from grader.scoring.general import general_model
 from grader.scoring import LearnedScorer, RuleScorer, learned_cap, scorer_for
+from grader.scoring.learned import ZeroStaysZero
 from grader.tuning import GradedRow, cross_validated_fractions, featurize, plain_rubric, read_graded, suggest_concepts, tune
 from grader.tuning.tune import _crossfit_features
 
@@ -201,7 +203,8 @@ def test_grade_uses_the_tuned_model_automatically(imported, tuned):
     # Untuned: the general model shipped in the package, unless the rubric asks for the rules.
     assert scorer_for(imported).scorer_.to_dict() == general_model().to_dict()
     assert isinstance(scorer_for(replace(imported, scorer="rules")), RuleScorer)
-    assert isinstance(scorer_for(tuned.rubric), LearnedScorer)
+    forced = scorer_for(tuned.rubric)   # adopted with --force from 32 answers: zero stays zero
+    assert isinstance(forced, ZeroStaysZero) and isinstance(forced.scorer, LearnedScorer)
     untuned = grade(imported, answers)
     assert [g.raw_score for g in untuned] != [g.raw_score for g in automatic]
 
@@ -383,3 +386,31 @@ def test_tune_adopts_a_model_that_clearly_agrees_better_without_force(imported):
     assert result.kept == "", result.kept
     assert result.rubric.model and result.after["pearson"] >= result.before["pearson"] + 0.02
     assert result.after["rmse"] <= result.before["rmse"]
+
+
+def test_tune_force_with_few_marks_leaves_content_free_answers_at_zero(tmp_path):
+    """`tune --force` with 30 marks adopts a learned model; its intercept and per-question offsets
+    must not lift answers the rubric's own scorer finds nothing in ("idk", "asdf", "...") above 0."""
+    from conftest import ROOT
+    rubric = load_rubric(ROOT / "rubrics" / "stakhanovism.toml")
+    rows, _ = read_graded(FIXTURES / "dev_stakhanovism.csv", rubric)
+    marks = tmp_path / "marks.csv"
+    with open(marks, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "question_id", "answer", "score"])
+        for q in ("q1", "q2", "q3"):
+            for row in [r for r in rows if r.answer.question_id == q][:10]:
+                writer.writerow([row.answer.student_id, q, row.answer.text, f"{row.score:g}"])
+    tuned = tmp_path / "tuned.toml"
+    result = run("tune", "--rubric", ROOT / "rubrics" / "stakhanovism.toml", "--graded", marks, "--out", tuned, "--force")
+    assert result.exit_code == 0, result.output
+    assert load_rubric(tuned).model, "--force adopts the learned model"
+    empty = ["idk", "?", "I don't know", "asdf jkl", "no idea sorry", "...", "pass", "The the the", "lorem ipsum dolor sit amet"]
+    others = [r.answer for r in read_graded(FIXTURES / "dev_gaming_b.csv", rubric)[0]][:40]
+    answers = others + [Answer(f"z{i}", q, text, f"class:{q}{i}") for q in ("q1", "q2", "q3") for i, text in enumerate(empty)]
+    before = {(g.student_id, g.question_id): g.score for g in grade(rubric, answers)}
+    after = {(g.student_id, g.question_id): g.score for g in grade(load_rubric(tuned), answers)}
+    content_free = [key for key in after if key[0].startswith("z")]
+    assert {before[key] for key in content_free} == {0.0}
+    assert {after[key] for key in content_free} == {0.0}
+    assert any(after[key] != before[key] for key in after if key not in content_free)   # the model is used

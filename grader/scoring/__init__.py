@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable
 
 import numpy as np
@@ -18,7 +19,7 @@ from ..features.columns import FEATURE_NAMES
 from ..rubric import Rubric
 from .caps import SCORE_CAPS, cap_for
 from .general import general_scorer
-from .learned import LearnedScorer
+from .learned import LearnedScorer, ZeroStaysZero
 from .rules import RuleScorer, score_parts
 
 __all__ = ["SCORE_CAPS", "LearnedScorer", "RuleScorer", "cap_for", "learned_cap", "score_parts", "scorer_for"]
@@ -28,9 +29,13 @@ def scorer_for(rubric: Rubric):
     """The scorer `grade()` uses when none is given: the tuned model when the rubric has a
     `[model]` (RubricError naming the field when it is malformed); `scorer = "rules"` in the rubric
     asks for the untuned RuleScorer; otherwise the general model shipped in the package
-    (scoring/general.py), learned from public graded answers of other subjects."""
+    (scoring/general.py), learned from public graded answers of other subjects. A model `tune --force`
+    adopted from too few answers never credits an answer the rubric's own scorer scores 0."""
     if rubric.model:
-        return LearnedScorer.from_dict(rubric.model, rubric.source)
+        learned = LearnedScorer.from_dict(rubric.model, rubric.source)
+        if rubric.model.get("zero_stays_zero") is True:
+            return ZeroStaysZero.around(learned, scorer_for(replace(rubric, model={})))
+        return learned
     if rubric.scorer == "rules":
         return RuleScorer().fit(np.zeros((1, len(FEATURE_NAMES))))
     return general_scorer()

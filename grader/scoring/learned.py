@@ -18,7 +18,8 @@ The TOML schema (`to_dict` / `from_dict`, validated on load with the field named
     alpha, n_knots, features, exemplar_regimes, min_rows     # the estimator's parameters
     [[model.regimes]]  min_exemplars, intercept
     [[model.regimes.terms]]  feature, direction, knots, weights, (missing)
-    # written beside these by `grader tune`: shrinkage, answers, questions, [model.caps]
+    # written beside these by `grader tune`: shrinkage, answers, questions, [model.caps], and
+    # zero_stays_zero = true for a model adopted (--force) from too few answers (ZeroStaysZero)
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ OFFSET_FEATURE = "calibration_offset"
 COUNT_FEATURE = "exemplar_count"
 EXEMPLAR_REGIMES = (1, 6, 10)   # one model each for 0, 1-5, 6-9 and 10+ exemplars
 _PARAMETERS = ("alpha", "n_knots", "features", "exemplar_regimes", "min_rows")
-_WRITTEN_BY_TUNE = ("shrinkage", "answers", "questions", "caps")
+_WRITTEN_BY_TUNE = ("shrinkage", "answers", "questions", "caps", "zero_stays_zero")
 
 
 class LearnedScorer(RegressorMixin, BaseEstimator):
@@ -291,3 +292,28 @@ def _list(value, where: str, bad) -> list:
     if not isinstance(value, list):
         raise bad(where, "must be a list of numbers")
     return value
+
+
+class ZeroStaysZero(RegressorMixin, BaseEstimator):
+    """`scorer`'s prediction, except 0 wherever `base` (the rubric's own scorer) predicts 0.
+
+    A model forced from a few dozen marks learns an intercept and per-question offsets that credit
+    any answer: "idk" or "asdf" got 1-2.5 of 5 from 30 Stakhanovism marks where the rule scorer
+    found nothing in them. Both are fitted already (`around`)."""
+
+    def __init__(self, scorer=None, base=None):
+        self.scorer = scorer
+        self.base = base
+
+    @classmethod
+    def around(cls, scorer, base) -> "ZeroStaysZero":
+        guard = cls(scorer, base)
+        guard.n_features_in_ = scorer.n_features_in_
+        return guard
+
+    def fit(self, X, y=None):
+        raise NotImplementedError("ZeroStaysZero wraps fitted scorers: use ZeroStaysZero.around(scorer, base)")
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "n_features_in_")
+        return np.where(self.base.predict(X) <= 0.0, 0.0, self.scorer.predict(X))

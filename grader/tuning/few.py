@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from ..grading import grade
-from ..marking import adapter_rows
+from ..marking import adapter_for, adapter_rows
 from ..rubric import Rubric
 from ..scoring.adapt import MarkAdapter
 from .graded import GradedRow
@@ -21,6 +21,6 @@ def learn_from_marks(rubric: Rubric, rows: Sequence[GradedRow]) -> tuple[Rubric,
     by_source = {g.source: g for g in grade(base, [row.answer for row in rows])}
     pairs = [(by_source[row.answer.source], row) for row in rows
              if row.answer.source in by_source and by_source[row.answer.source].raw_score is not None]
-    adapter = MarkAdapter().fit(adapter_rows([g for g, _ in pairs], base),
+    adapter = adapter_for(base).fit(adapter_rows([g for g, _ in pairs], base),
                                 [row.score / g.max_score for g, row in pairs])
     return replace(base, marks=adapter.to_dict()), adapter

@@ -41,6 +41,7 @@ from ..grading import grade
 from ..metrics import agreement
 from ..rubric import Exemplar, Rubric
 from ..scoring import SCORE_CAPS, LearnedScorer, learned_cap
+from ..scoring.adapt import empirical_bayes_prior
 from .graded import GradedRow, fractions_of
 from .suggest import suggest_concepts
 
@@ -192,6 +193,8 @@ def tune(rubric: Rubric, rows: Sequence[GradedRow], *, report: bool = True, alph
     caps = _learn_caps(flagged, rows, rubric)
     model_data = model.to_dict()
     model_data.update(shrinkage=round(float(shrinkage), 3), answers=len(rows), questions=n_questions)
+    if len(rows) < MIN_ANSWERS_TO_LEARN:   # adopted only when forced: never credit what the base finds nothing in
+        model_data["zero_stays_zero"] = True
     if caps:
         model_data["caps"] = caps
     tuned = replace(rubric, model=model_data, questions=tuple(tuned_questions))
@@ -232,20 +235,9 @@ def _features_of(graded, answers: Sequence[Answer]) -> np.ndarray | None:
 
 
 def _empirical_bayes_shrinkage(residuals: np.ndarray, groups: np.ndarray) -> float:
-    """Prior weight (in answers) for shrinking per-question mean residuals to 0: the within-
-    question residual variance over the variance of the questions' true offsets (method of
-    moments), clipped to SHRINKAGE_RANGE."""
-    low, high = SHRINKAGE_RANGE
-    names = np.unique(groups)
-    if len(names) < 2 or len(residuals) <= len(names):
-        return high
-    means = np.array([residuals[groups == g].mean() for g in names])
-    sizes = np.array([(groups == g).sum() for g in names])
-    within = sum(((residuals[groups == g] - m) ** 2).sum() for g, m in zip(names, means)) / (len(residuals) - len(names))
-    between = means.var() - np.mean(within / sizes)
-    if between <= 0:
-        return high
-    return float(np.clip(within / between, low, high))
+    """Prior weight (in answers) for shrinking per-question mean residuals to 0 (scoring/adapt.py's
+    empirical_bayes_prior), clipped to SHRINKAGE_RANGE: the high end when nothing can be compared."""
+    return empirical_bayes_prior(residuals, groups, *SHRINKAGE_RANGE)
 
 
 def cross_validated_fractions(X: np.ndarray, y: np.ndarray, groups: np.ndarray, alpha: float = 3.0,
