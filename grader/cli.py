@@ -1,6 +1,6 @@
 """The `grader` command: parses options, calls the library, prints. Nothing else lives here.
 
-Heavy libraries (scikit-learn, matplotlib) are imported inside the commands so that
+Heavy libraries (scikit-learn, nltk) are imported inside the commands so that
 `grader --help` answers at once.
 """
 
