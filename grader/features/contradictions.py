@@ -31,6 +31,9 @@ from .concepts import COPULAS, FAILURE_VERBS, NEGATIVE_WORDS, PARTIAL_NEGATION
 _STANCE_VERBS = frozenset(stem(w) for w in ("know", "think", "believe", "realise", "realize", "understand", "care",
                                              "want", "notice", "see", "expect", "matter"))
 _SPELT_NEGATIONS = NEGATIVE_WORDS - {"missing", "absent", "absence", "lack", "lacks", "lacking"}   # "doesnt", "cant"
+DENIAL_WORDS = NEGATIONS | _SPELT_NEGATIONS
+"""Words that may deny what follows them (with ROLE_WORDS among the stems): a clause without one
+of them denies nothing."""
 
 # Words that undo or oppose what they govern, beside the negations.
 ROLE_WORDS = frozenset({"refus", "oppos", "end", "stop", "reject", "ban", "abolish", "deni", "never",
@@ -105,11 +108,6 @@ def clauses_of_columns(text: str, sentences, starts, words, stems, is_content) -
                     denied.update(scope)
             out.append(Clause((a, b), frozenset(compress(stems[first:stop], kept[first:stop])), frozenset(denied)))
     return out
-
-
-DENIAL_WORDS = NEGATIONS | _SPELT_NEGATIONS
-"""Words that may deny what follows them (with ROLE_WORDS among the stems): a clause without one
-of them denies nothing."""
 
 
 @dataclass(frozen=True)

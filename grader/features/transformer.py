@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -57,6 +57,15 @@ QUESTION_SIGNALS: dict[str, QuestionSignal] = {
 (ConceptMatcher). Every signal of columns.py is one of the two."""
 if set(QUESTION_SIGNALS) | {"concepts", "contradictions"} != set(SIGNALS):   # those two: per answer   # the table and the functions agree
     raise ImportError(f"features/columns.py names signals {SIGNALS}; QUESTION_SIGNALS has {tuple(QUESTION_SIGNALS)}")
+
+
+class CorpusCounts(NamedTuple):
+    """The fitted corpus's counts (the rubric's texts, then the answers), kept whole: slicing the
+    answers' rows off would copy them."""
+
+    words: sp.csr_matrix      # word term counts
+    chars: CharCounts         # character n-gram counts, as their two factors
+    first_answer: int         # the row of the first answer
 
 
 @dataclass
@@ -117,12 +126,10 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         prepared = [tokenizer.prepare(qid, text) for qid, text in pairs]
         return self._analyze_prepared(pairs, prepared, self._fit_prepared(tokenizer, prepared))
 
-    def _fit_prepared(self, tokenizer: Tokenizer, answers: list[Prepared]) -> tuple[sp.csr_matrix, CharCounts, int]:
-        """Fit the vectorizers on the rubric's texts and the answers; returns the word term counts
-        and character n-gram counts (as factors: vectors.CharCounts) of the whole corpus, rows as
-        the vectorizers' transforms count them, and the row of the first answer, so that analysing
-        the same answers needs no second pass over their terms. (The whole corpus, not the answers'
-        rows: slicing those off would copy them.)"""
+    def _fit_prepared(self, tokenizer: Tokenizer, answers: list[Prepared]) -> CorpusCounts:
+        """Fit the vectorizers on the rubric's texts and the answers; returns the corpus's counts,
+        rows as the vectorizers' transforms count them, so that analysing the same answers needs no
+        second pass over their terms."""
         rubric = self.rubric
         texts = [tokenizer.prepare(q.id, text) for q in rubric.questions for text in references(q)]
         prompts = [tokenizer.prepare(q.id, q.prompt) for q in rubric.questions]
@@ -142,7 +149,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                                                 self.prompt_weight, rubric.max_score(q.id)) for q in rubric.questions}
         self.all_references_ = all_references(self.references_)
         self.foreign_terms_ = foreign_terms(word_vectorizer, unigram, len(corpus), self.vocabulary_.course)
-        return word_counts, char_counts, len(texts) + len(prompts)
+        return CorpusCounts(word_counts, char_counts, len(texts) + len(prompts))
 
     # -- transforming --------------------------------------------------------------------------
     def transform(self, X):
@@ -156,9 +163,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         return self._analyze_prepared(pairs, [tokenizer.prepare(qid, text) for qid, text in pairs])
 
     def _analyze_prepared(self, pairs: list[tuple[str, str]], all_prepared: list[Prepared],
-                          counts: tuple[sp.csr_matrix, CharCounts, int] | None = None) -> Analysis:
-        """`counts`: the corpus's word term and character n-gram counts and the row of its first answer,
-        when fitting made them (_fit_prepared)."""
+                          counts: CorpusCounts | None = None) -> Analysis:
+        """`counts`: the corpus's counts when fitting made them (_fit_prepared)."""
         values = np.zeros((len(pairs), len(FEATURE_NAMES)))
         foreign = np.zeros(len(pairs))
         other_questions = [""] * len(pairs)
@@ -177,7 +183,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         weighting = TfidfTransformer(sublinear_tf=True)
         weighting.idf_ = self.word_vectorizer_.idf_
         word_rows = {q.id: (self.word_vectorizer_.transform([all_prepared[i].content for i in rows]).tocsr()
-                            if counts is None else weighting.transform(counts[0][np.add(rows, counts[2])]).tocsr())
+                            if counts is None else weighting.transform(counts.words[np.add(rows, counts.first_answer)]).tocsr())
                      for q, rows in questions}
         # Counted here, before the fork below: a worker that read the answers' tokens would copy
         # the pages holding them (copy-on-write), hundreds of MiB at 100,000 answers.
@@ -190,7 +196,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 if counts is None:
                     chars = self.char_vectorizer_.transform([all_prepared[i].novel_text for i in rows])
                 else:
-                    chars = self.char_vectorizer_.transform_counts(counts[1].rows(np.add(rows, counts[2])), copy=False)
+                    chars = self.char_vectorizer_.transform_counts(counts.chars.rows(np.add(rows, counts.first_answer)),
+                                                                   copy=False)
                 block, demoted = self._question_features(question, question_counts[question.id], words, chars)
                 closest, margins = other_question_margins(self.all_references_, question.id,
                                                           self.references_[question.id], demoted, chars)

@@ -9,7 +9,6 @@ distinct word and spreads them to texts with a sparse product.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -117,10 +116,7 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
         self.ngrams_ = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range),
                                        dtype=np.float32).fit(words)
         counts = CharCounts(per_text.tocsr(), self.ngrams_.transform(words).tocsr())
-        df = np.zeros(counts.per_word.shape[1], dtype=np.int64)
-        for block in counts.blocks():
-            df += np.bincount(block.indices, minlength=len(df))
-        self.tfidf_ = fitted_tfidf(df, per_text.shape[0], np.float32)
+        self.tfidf_ = fitted_tfidf(counts.document_frequencies(), per_text.shape[0], np.float32)
         return counts
 
     @property
@@ -143,8 +139,7 @@ class WordwiseCharTfidf(TransformerMixin, BaseEstimator):
             per_text = word_counts.fit_transform(texts)
         except ValueError:  # no words at all in these texts
             return sp.csr_matrix((len(texts), len(self.ngrams_.vocabulary_)), dtype=np.float32)
-        per_word = self.ngrams_.transform(word_counts.get_feature_names_out())
-        return sorted_rows(per_text @ per_word)
+        return CharCounts(per_text, self.ngrams_.transform(word_counts.get_feature_names_out())).rows(slice(None))
 
 
 @dataclass(frozen=True)
@@ -160,10 +155,13 @@ class CharCounts:
         """The n-gram counts of the texts `index` selects (a slice, or an array of row numbers)."""
         return sorted_rows(self.per_text[index] @ self.per_word)
 
-    def blocks(self, size: int = 8192) -> Iterator[sp.csr_matrix]:
-        """The counts of every text, `size` texts at a time (indices unsorted: for counting)."""
-        for start in range(0, self.per_text.shape[0], size):
-            yield self.per_text[start:start + size] @ self.per_word
+    def document_frequencies(self, block: int = 8192) -> np.ndarray:
+        """In how many texts each n-gram occurs, counted `block` texts at a time (the product of
+        all the texts at once is what these factors exist not to hold)."""
+        df = np.zeros(self.per_word.shape[1], dtype=np.int64)
+        for start in range(0, self.per_text.shape[0], block):
+            df += np.bincount((self.per_text[start:start + block] @ self.per_word).indices, minlength=len(df))
+        return df
 
 
 def fitted_tfidf(df: np.ndarray, n_samples: int, dtype=np.float32) -> TfidfTransformer:
