@@ -134,29 +134,25 @@ class ConceptMatcher:
         by_concept: dict[int, list[tuple[tuple[str, ...], frozenset[str]]]] = defaultdict(list)
         for a in candidates:
             by_concept[self.aliases[a][0]].append((self.aliases[a][1], self.phrase_sets[a]))
-        # Places of the stems the candidate aliases use (the others are never looked up).
-        wanted = frozenset().union(*(self.phrase_sets[a] for a in candidates))
         stem_positions: dict[str, list[int]] = defaultdict(list)
         for k, s in enumerate(p.content):
-            if s in wanted:
-                stem_positions[s].append(k)
+            stem_positions[s].append(k)
         sentences: dict[tuple[int, int], set[str]] = {}   # per answer: novel stems of each sentence
-        content = frozenset(p.content)
-        return [self._match_concept(k, p, stem_positions, by_concept[k], sentences, content) if k in by_concept
+        return [self._match_concept(k, p, stem_positions, by_concept[k], sentences) if k in by_concept
                 else self.missing[k] for k in range(len(self.concepts))]
 
     def _match_concept(self, k: int, p: Prepared, stem_positions: dict[str, list[int]], phrases,
-                       sentences: dict[tuple[int, int], set[str]], content: frozenset[str]) -> ConceptResult:
+                       sentences: dict[tuple[int, int], set[str]]) -> ConceptResult:
         """Best occurrence of concept k among the given (aliases, their stem sets), in rubric
         order (the other aliases cannot match); stem_positions maps each content stem of the
         answer to its places among the content words; `sentences` caches _occurrence_status's
-        per-sentence stems for the answer; `content` is the set of its content stems."""
+        per-sentence stems for the answer."""
         best: tuple[int, tuple[int, int], str] | None = None  # (rank, token span, status)
         negative = self.negative[self._first_alias[k]]
         for phrase, phrase_set in phrases:
             for first, last in _find_phrase(phrase, stem_positions):
                 start_tok, end_tok = p.content_positions[first], p.content_positions[last]
-                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, sentences, content, negative)
+                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, sentences, negative)
                 if status is None:
                     continue
                 rank = _STATUS_RANK[status]
@@ -174,8 +170,7 @@ class ConceptMatcher:
         return ConceptResult(concept.label, concept.weight, status, _evidence(p, span), span, concept.missing)
 
     def _occurrence_status(self, p: Prepared, start_tok: int, end_tok: int, phrase: frozenset[str],
-                           sentences: dict[tuple[int, int], set[str]], content: frozenset[str],
-                           negative: bool = False) -> str | None:
+                           sentences: dict[tuple[int, int], set[str]], negative: bool = False) -> str | None:
         """found, echo or negated; None for a negative concept named without a negation."""
         lo, hi = _sentence_of(p, start_tok)
         words = p.words
@@ -195,7 +190,7 @@ class ConceptMatcher:
             positions = p.content_positions[bisect_left(p.content_positions, lo):bisect_left(p.content_positions, hi)]
             beyond_prompt = sentences[lo, hi] = {p.stems[i] for i in positions} - self.prompt_stems
         novel = beyond_prompt - phrase
-        if len(novel) >= 2 or not phrase & self.prompt_stems or content <= phrase:
+        if len(novel) >= 2 or not phrase & self.prompt_stems or set(p.content) <= phrase:
             return "found"   # adds to the question, names what the question does not, or is the key term itself
         return "echo"
 
