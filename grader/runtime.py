@@ -36,6 +36,10 @@ class Runtime:
     processes : 1 (this process only) or 2 (a forked copy of it works beside it).
     min_items : batches smaller than this are not worth a process: a class of 30 is done before
         one starts.
+    block_rows : the per-question signals read this many of a question's answers at a time, so that
+        their vectors' memory does not grow with the answers (nor with their length).
+    kept_bytes : between their two passes, the per-question signals keep a question's vectors while
+        they fit in this many bytes (answers of about 100 words: under 250 MiB), else make them again.
     pause_gc : keep Python's cyclic garbage collector off while a batch is held (`batch`). A batch
         makes millions of small objects that hold no cycles (tokens, concept results), and every
         full collection walks all of them again: a quarter of the feature time at 100,000 answers.
@@ -43,6 +47,8 @@ class Runtime:
 
     processes: int = 2
     min_items: int = 5_000
+    block_rows: int = 2_048
+    kept_bytes: int = 320 << 20
     pause_gc: bool = True
 
     def forks(self, n_items: int) -> bool:

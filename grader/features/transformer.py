@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,7 +32,7 @@ from .columns import COLUMN, FEATURE_NAMES, SIGNALS, columns_of
 from .concepts import ConceptMatcher, ConceptResult
 from .contradictions import CONTRADICTED_SHARE, ReferenceClauses, contradicting_spans, matched_clauses, prepared_clauses
 from .context import all_references, foreign_shares, foreign_terms, other_question_margins
-from .peers import peer_columns, peer_margins
+from .peers import PeerSimilarities, peer_columns, peer_margins
 from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, references
 from .similarity import exemplar_columns, references_of, similarity_columns
 from .substance import answer_counts, substance_columns
@@ -50,13 +50,23 @@ QUESTION_SIGNALS: dict[str, QuestionSignal] = {
     "similarity": similarity_columns,
     "substance": substance_columns,
     "exemplars": exemplar_columns,
-    "peers": peer_columns,
     "calibration": calibration_columns,
 }
-"""The signals computed per question from its answers' vectors; "concepts" is computed per answer
-(ConceptMatcher). Every signal of columns.py is one of the two."""
-if set(QUESTION_SIGNALS) | {"concepts", "contradictions"} != set(SIGNALS):   # those two: per answer   # the table and the functions agree
+"""The signals computed per question from its answers' vectors, each answer's from its own row (so a
+block of rows at a time); "peers" is computed from sums over all of the question's answers
+(peers.PeerSimilarities), "concepts" and "contradictions" per answer. Every signal of columns.py is
+one of these."""
+if set(QUESTION_SIGNALS) | {"peers", "concepts", "contradictions"} != set(SIGNALS):   # the table and the functions agree
     raise ImportError(f"features/columns.py names signals {SIGNALS}; QUESTION_SIGNALS has {tuple(QUESTION_SIGNALS)}")
+
+
+class QuestionRows(NamedTuple):
+    """What the per-question work gives for one question's answers, one entry (or row) per answer."""
+
+    values: np.ndarray           # feature rows: the columns of QUESTION_SIGNALS and "peers"
+    foreign: np.ndarray          # foreign_shares
+    closest: list[str]           # other_question_margins: the other question most like the answer
+    margins: np.ndarray          # ... and by how much (word, char)
 
 
 class CorpusCounts(NamedTuple):
@@ -169,7 +179,6 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         foreign = np.zeros(len(pairs))
         other_questions = [""] * len(pairs)
         other_margins = np.zeros((len(pairs), 3))
-        unit_rows: dict[str, sp.csr_matrix] = {}
         by_question: dict[str, list[int]] = defaultdict(list)
         for index, (qid, _) in enumerate(pairs):
             by_question[qid].append(index)
@@ -189,20 +198,22 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         # the pages holding them (copy-on-write), hundreds of MiB at 100,000 answers.
         question_counts = {q.id: answer_counts(vocabulary, q.id, [all_prepared[i] for i in rows]) for q, rows in questions}
 
+        def char_rows(rows: list[int]) -> Callable[[slice], sp.csr_matrix]:
+            """The character TF-IDF rows of a block of a question's answers (`rows`: their indexes)."""
+            if counts is None:
+                return lambda block: self.char_vectorizer_.transform([all_prepared[i].novel_text for i in rows[block]])
+            return lambda block: self.char_vectorizer_.transform_counts(
+                counts.chars.rows(np.add(rows[block], counts.first_answer)), copy=False)
+
         def per_question(start: int, stop: int) -> list:
-            done = []
-            for question, rows in questions[start:stop]:
-                words = word_rows[question.id]
-                if counts is None:
-                    chars = self.char_vectorizer_.transform([all_prepared[i].novel_text for i in rows])
-                else:
-                    chars = self.char_vectorizer_.transform_counts(counts.chars.rows(np.add(rows, counts.first_answer)),
-                                                                   copy=False)
-                block, demoted = self._question_features(question, question_counts[question.id], words, chars)
-                closest, margins = other_question_margins(self.all_references_, question.id,
-                                                          self.references_[question.id], demoted, chars)
-                done.append((block, foreign_shares(self.foreign_terms_, words), closest, margins, l2_rows(demoted)))
-            return done
+            done = {question.id: self._question_features(question, question_counts[question.id], word_rows[question.id],
+                                                         char_rows(rows)) for question, rows in questions[start:stop]}
+            # The margins need every question's sum of unit word rows: a last pass over the words.
+            sizes = {question.id: len(rows) for question, rows in questions}
+            totals = {qid: word_peers.total for qid, (_, word_peers) in done.items()}
+            return [(rows, peer_margins(qid, sizes, rows.closest, word_peers, totals,
+                                        self._unit_word_blocks(qid, word_rows[qid])))
+                    for qid, (rows, word_peers) in done.items()]
 
         # Then what reads each answer's words in Python, one answer at a time (on a big batch a
         # forked process takes half of the answers), from the aliases each answer may hold.
@@ -243,14 +254,13 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         with self.runtime.forked(len(pairs), per_question, 0, len(questions)) as pending:
             per_answer_rows = self.runtime.split_map(per_answer, len(pairs))
             per_question_rows = pending.result() if pending is not None else per_question(0, len(questions))
-        for (question, rows), (block, shares, closest, margins, unit) in zip(questions, per_question_rows):
-            values[rows] = block
-            foreign[rows] = shares
-            other_margins[rows, :2] = margins
-            unit_rows[question.id] = unit
-            for i, other in zip(rows, closest):
+        for (question, rows), (done, margins) in zip(questions, per_question_rows):
+            values[rows] = done.values
+            foreign[rows] = done.foreign
+            other_margins[rows, :2] = done.margins
+            other_margins[rows, 2] = margins
+            for i, other in zip(rows, done.closest):
                 other_questions[i] = other
-        other_margins[:, 2] = peer_margins(by_question, unit_rows, other_questions)
         concepts, coverage, negated, contradicted, missing_terms, words, runs = map(list, zip(*per_answer_rows))
         values[:, COLUMN["coverage"]] = coverage
         values[:, COLUMN["negated"]] = negated
@@ -265,26 +275,74 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         return question
 
     def _question_features(self, question: Question, counts: np.ndarray, words: sp.csr_matrix,
-                           chars: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
-        """Feature rows of one question's answers from their answer_counts and their word and
-        character TF-IDF vectors: every column of QUESTION_SIGNALS (coverage and negated stay 0:
-        concepts are matched per answer), and the word vectors with the question's words demoted."""
+                           char_rows: Callable[[slice], sp.csr_matrix]) -> tuple[QuestionRows, PeerSimilarities]:
+        """Feature rows of one question's answers from their answer_counts, their word TF-IDF vectors
+        and `char_rows(block)`, their character TF-IDF vectors a block at a time: every column of
+        QUESTION_SIGNALS and "peers" (coverage and negated stay 0: concepts are matched per answer),
+        the foreign shares and other-question margins; and the peer passes over the demoted unit word
+        rows (peer_margins reads them). A block of rows at a time (Runtime.block_rows),
+        so that the memory does not grow with the answers' length; the peer signals need two passes
+        (peers.PeerSimilarities): the blocks' unit vectors are kept between them while they fit in
+        Runtime.kept_bytes, else made again."""
+        ref = self.references_[question.id]
+        n = words.shape[0]
+        values = np.zeros((n, len(FEATURE_NAMES)))
+        foreign, margins, closest = np.zeros(n), np.zeros((n, 2)), []
+        word_peers, char_peers = PeerSimilarities(ref.words), PeerSimilarities(ref.chars)
+        blocks = [slice(start, min(start + self.runtime.block_rows, n)) for start in range(0, n, self.runtime.block_rows)]
+        kept, kept_bytes = [], 0
+        for rows in blocks:
+            batch, chars = self._question_batch(question, counts[rows], words[rows], char_rows(rows))
+            done: dict[str, np.ndarray] = {}
+            for signal, compute in QUESTION_SIGNALS.items():
+                computed = compute(batch, done)
+                if set(computed) != set(columns_of(signal)):
+                    raise ValueError(f"signal {signal} computed {sorted(computed)}; columns.py declares {columns_of(signal)}")
+                for name, column in computed.items():
+                    values[rows, COLUMN[name]] = column
+                    done[name] = values[rows, COLUMN[name]]
+            foreign[rows] = foreign_shares(self.foreign_terms_, batch.words)
+            near, margins[rows] = other_question_margins(self.all_references_, question.id, ref, batch.demoted, chars)
+            closest += near
+            unit = (l2_rows(batch.demoted), batch.chars)
+            word_peers.first_pass(unit[0])
+            char_peers.first_pass(unit[1])
+            if kept is not None:
+                kept.append(unit)
+                kept_bytes += sum(m.data.nbytes + m.indices.nbytes for m in unit)
+                if kept_bytes > self.runtime.kept_bytes:
+                    kept = None   # made again for the second pass
+            del batch, chars, unit
+        for k, rows in enumerate(blocks):
+            if kept is not None:
+                unit_words, unit_chars = kept[k]
+            else:
+                batch, _ = self._question_batch(question, counts[rows], words[rows], char_rows(rows))
+                unit_words, unit_chars = l2_rows(batch.demoted), batch.chars
+            word_peers.second_pass(unit_words)
+            char_peers.second_pass(unit_chars)
+        for name, column in peer_columns(word_peers, char_peers, values[:, COLUMN["content_words"]],
+                                         values[:, COLUMN["word_recall"]]).items():
+            values[:, COLUMN[name]] = column
+        return QuestionRows(values, foreign, closest, margins), word_peers
+
+    def _question_batch(self, question: Question, counts: np.ndarray, words: sp.csr_matrix,
+                        chars: sp.csr_matrix) -> tuple[QuestionBatch, sp.csr_matrix]:
+        """A block of one question's answers as the signals read them, and its character TF-IDF rows
+        before their second L2 normalisation (what other_question_margins reads)."""
         ref = self.references_[question.id]
         demoted = words.multiply(ref.demote).tocsr()
         norms = np.sqrt(np.asarray(words.multiply(words).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
-        batch = QuestionBatch(question=question, references=ref, counts=counts, words=words, demoted=demoted,
-                              norms=norms, chars=l2_rows(chars.tocsr()))
-        block = np.zeros((batch.size, len(FEATURE_NAMES)))
-        done: dict[str, np.ndarray] = {}
-        for signal, compute in QUESTION_SIGNALS.items():
-            computed = compute(batch, done)
-            if set(computed) != set(columns_of(signal)):
-                raise ValueError(f"signal {signal} computed {sorted(computed)}; columns.py declares {columns_of(signal)}")
-            for name, column in computed.items():
-                block[:, COLUMN[name]] = column
-                done[name] = block[:, COLUMN[name]]
-        return block, demoted
+        return QuestionBatch(question=question, references=ref, counts=counts, words=words, demoted=demoted,
+                             norms=norms, chars=l2_rows(chars.tocsr())), chars
+
+    def _unit_word_blocks(self, question_id: str, words: sp.csr_matrix) -> Iterator[tuple[slice, sp.csr_matrix]]:
+        """(rows, their demoted word vectors, L2-normalised) over one question's answers, a block at a time."""
+        demote, step = self.references_[question_id].demote, self.runtime.block_rows
+        for start in range(0, words.shape[0], step):
+            rows = slice(start, min(start + step, words.shape[0]))
+            yield rows, l2_rows(words[rows].multiply(demote).tocsr())
 
 
 def _pairs(X) -> list[tuple[str, str]]:
