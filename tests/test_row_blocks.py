@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
 
 from grader.answers import read_answers
 from grader.features import AnswerFeatures
 from grader.features.peers import MIN_PEERS, PeerSimilarities, peer_margins
-from grader.features.vectors import l2_rows
+from grader.features.vectors import count_word_terms, l2_rows, word_terms
 from grader.runtime import Runtime
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -129,3 +130,18 @@ def test_features_in_blocks_are_those_of_one_piece(rubric, block_rows, kept_byte
     np.testing.assert_array_equal(blocks.foreign_shares, one_piece.foreign_shares)
     np.testing.assert_array_equal(blocks.other_margins, one_piece.other_margins)
     assert blocks.other_questions == one_piece.other_questions
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 10_000])
+def test_word_terms_counted_in_blocks_are_those_of_countvectorizer(block):
+    rng = np.random.default_rng(block)
+    stems = [f"s{i}" for i in range(60)]
+    contents = [list(rng.choice(stems, size=rng.integers(0, 12))) for _ in range(500)] + [["only"], []]
+    expected = CountVectorizer(analyzer=word_terms)
+    want = expected.fit_transform(contents)
+    want.sort_indices()   # (CountVectorizer leaves them in the order it met the terms)
+    vocabulary, got = count_word_terms(contents, block)
+    assert vocabulary == expected.vocabulary_
+    assert got.dtype == np.float64 and got.indices.dtype == np.int32 and got.has_sorted_indices
+    assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+    assert np.array_equal(got.data, want.data)

@@ -22,30 +22,59 @@ def word_terms(content: list[str]) -> list[str]:
     return content + [f"{a} {b}" for a, b in zip(content, content[1:])]
 
 
-def count_word_terms(contents: list[list[str]]) -> tuple[dict[str, int], sp.csr_matrix]:
+def count_word_terms(contents: list[list[str]], block: int = 8192) -> tuple[dict[str, int], sp.csr_matrix]:
     """The vocabulary (terms sorted, as CountVectorizer numbers them) and the term counts (float64,
     sorted indices, as CountVectorizer.transform gives them) of the texts' word_terms. Terms are
     numbered with one dict lookup per stem and counted in numpy, instead of a Python dict update
-    per term per text."""
+    per term per text; `block` texts at a time, so that the numpy work's temporary arrays (ten
+    times the counts, all the texts at once) stay small."""
     ids: dict[str, int] = {}
-    flat = np.fromiter((ids.setdefault(s, len(ids)) for content in contents for s in content),
-                       dtype=np.int64, count=sum(map(len, contents)))
-    if not len(flat):
+    blocks = [contents[start:start + block] for start in range(0, len(contents), block)]
+    stems_of = [np.fromiter((ids.setdefault(s, len(ids)) for content in texts for s in content),
+                            dtype=np.int64, count=sum(map(len, texts))) for texts in blocks]
+    if not ids:
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     n_stems = len(ids)
-    text_of = np.repeat(np.arange(len(contents)), [len(content) for content in contents])
-    in_text = text_of[1:] == text_of[:-1]          # consecutive stems of one text make a pair
-    pairs, pair_term = np.unique(flat[:-1][in_text] * n_stems + flat[1:][in_text], return_inverse=True)
+
+    def pair_codes(texts: list[list[str]], flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each stem's text (within the block), the codes of the pairs of consecutive stems, and which stems start one."""
+        text_of = np.repeat(np.arange(len(texts)), [len(content) for content in texts])
+        in_text = text_of[1:] == text_of[:-1]          # consecutive stems of one text make a pair
+        return text_of, flat[:-1][in_text] * n_stems + flat[1:][in_text], in_text
+
+    pairs = np.unique(np.concatenate([np.unique(pair_codes(texts, flat)[1]) for texts, flat in zip(blocks, stems_of)]))
     stems = list(ids)
     terms = stems + [f"{stems[code // n_stems]} {stems[code % n_stems]}" for code in pairs.tolist()]
     column = np.empty(len(terms), dtype=np.int64)
     column[sorted(range(len(terms)), key=terms.__getitem__)] = np.arange(len(terms))
-    rows = np.concatenate([text_of, text_of[1:][in_text]])
-    cols = column[np.concatenate([flat, n_stems + pair_term.ravel()])]
-    counts = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(contents), len(terms)))
-    counts.sum_duplicates()
-    counts.sort_indices()
-    return {term: int(col) for term, col in zip(terms, column.tolist())}, counts
+    counted = []
+    for texts, flat in zip(blocks, stems_of):
+        text_of, codes, in_text = pair_codes(texts, flat)
+        rows = np.concatenate([text_of, text_of[1:][in_text]])
+        cols = column[np.concatenate([flat, n_stems + np.searchsorted(pairs, codes)])]
+        counts = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(terms)))
+        counts.sum_duplicates()
+        counts.sort_indices()
+        counted.append(counts)
+    return {term: int(col) for term, col in zip(terms, column.tolist())}, stacked_rows(counted)
+
+
+def stacked_rows(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
+    """sp.vstack of CSR blocks (emptied as they are copied: the list ends empty), without holding the
+    blocks and the result in full at once: the result's arrays are filled block by block (np.empty
+    pages cost memory only once written) while each block is let go."""
+    n_rows, nnz = sum(b.shape[0] for b in blocks), sum(b.nnz for b in blocks)
+    index_dtype = np.int32 if max(nnz, blocks[0].shape[1]) < np.iinfo(np.int32).max else np.int64
+    data, indices = np.empty(nnz, dtype=blocks[0].dtype), np.empty(nnz, dtype=index_dtype)
+    indptr, row, at = np.zeros(n_rows + 1, dtype=index_dtype), 0, 0
+    shape = (n_rows, blocks[0].shape[1])
+    while blocks:
+        b = blocks.pop(0)
+        data[at:at + b.nnz], indices[at:at + b.nnz] = b.data, b.indices
+        indptr[row + 1:row + b.shape[0] + 1] = b.indptr[1:] + at
+        row, at = row + b.shape[0], at + b.nnz
+        del b
+    return sp.csr_matrix((data, indices, indptr), shape=shape)
 
 
 def term_weights(vectorizer: TfidfVectorizer, prompt_stems: frozenset[str], prompt_weight: float) -> np.ndarray:
