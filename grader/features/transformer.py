@@ -69,11 +69,12 @@ class QuestionRows(NamedTuple):
     margins: np.ndarray          # ... and by how much (word, char)
 
 
-class CorpusCounts(NamedTuple):
+@dataclass
+class CorpusCounts:
     """The fitted corpus's counts (the rubric's texts, then the answers), kept whole: slicing the
     answers' rows off would copy them."""
 
-    words: sp.csr_matrix      # word term counts
+    words: sp.csr_matrix | None   # word term counts (None once the questions' TF-IDF rows are made of them)
     chars: CharCounts         # character n-gram counts, as their two factors
     first_answer: int         # the row of the first answer
 
@@ -192,8 +193,11 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         weighting = TfidfTransformer(sublinear_tf=True)
         weighting.idf_ = self.word_vectorizer_.idf_
         word_rows = {q.id: (self.word_vectorizer_.transform([all_prepared[i].content for i in rows]).tocsr()
-                            if counts is None else weighting.transform(counts.words[np.add(rows, counts.first_answer)]).tocsr())
+                            if counts is None else weighting.transform(counts.words[np.add(rows, counts.first_answer)],
+                                                                       copy=False).tocsr())
                      for q, rows in questions}
+        if counts is not None:
+            counts.words = None   # read no more: let its memory go before the forks below inherit it
         # Counted here, before the fork below: a worker that read the answers' tokens would copy
         # the pages holding them (copy-on-write), hundreds of MiB at 100,000 answers.
         question_counts = {q.id: answer_counts(vocabulary, q.id, [all_prepared[i] for i in rows]) for q, rows in questions}
