@@ -209,9 +209,9 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             return lambda block: self.char_vectorizer_.transform_counts(
                 counts.chars.rows(np.add(rows[block], counts.first_answer)), copy=False)
 
-        def per_question(start: int, stop: int) -> list:
+        def per_question() -> list:
             done = {question.id: self._question_features(question, question_counts[question.id], word_rows[question.id],
-                                                         char_rows(rows)) for question, rows in questions[start:stop]}
+                                                         char_rows(rows)) for question, rows in questions}
             # The margins need every question's sum of unit word rows: a last pass over the words.
             sizes = {question.id: len(rows) for question, rows in questions}
             totals = {qid: word_peers.total for qid, (_, word_peers) in done.items()}
@@ -255,9 +255,9 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
 
         # The questions' sparse products and counts need nothing from concept matching, nor it from
         # them: on a big batch a forked process does them meanwhile.
-        with self.runtime.forked(len(pairs), per_question, 0, len(questions)) as pending:
+        with self.runtime.forked(len(pairs), per_question) as pending:
             per_answer_rows = self.runtime.split_map(per_answer, len(pairs))
-            per_question_rows = pending.result() if pending is not None else per_question(0, len(questions))
+            per_question_rows = pending.result() if pending is not None else per_question()
         for (question, rows), (done, margins) in zip(questions, per_question_rows):
             values[rows] = done.values
             foreign[rows] = done.foreign
@@ -295,7 +295,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
         word_peers, char_peers = PeerSimilarities(ref.words), PeerSimilarities(ref.chars)
         blocks = [slice(start, min(start + self.runtime.block_rows, n)) for start in range(0, n, self.runtime.block_rows)]
         kept, kept_bytes = [], 0
-        for rows in blocks:
+        for k, rows in enumerate(blocks):
             batch, chars = self._question_batch(question, counts[rows], words[rows], char_rows(rows))
             done: dict[str, np.ndarray] = {}
             for signal, compute in QUESTION_SIGNALS.items():
@@ -314,7 +314,9 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             if kept is not None:
                 kept.append(unit)
                 kept_bytes += sum(m.data.nbytes + m.indices.nbytes for m in unit)
-                if kept_bytes > self.runtime.kept_bytes:
+                # The blocks so far, extrapolated to all of them: past the budget, none is kept
+                # (rather than holding the budget's worth until it is reached).
+                if kept_bytes * len(blocks) / (k + 1) > self.runtime.kept_bytes:
                     kept = None   # made again for the second pass
             del batch, chars, unit
         for k, rows in enumerate(blocks):
