@@ -168,3 +168,17 @@ def test_who_someone_is_or_a_partial_negation_does_not_deny_the_concept(rubric, 
 def test_a_denial_is_still_a_denial(rubric):
     [result] = grade_texts(rubric, ("q2", "There was no propaganda, and the Stakhanovites were not rewarded at all."))
     assert {c.label: c.status for c in result.concepts}["propaganda"] == "negated"
+
+
+def test_terse_sentences_that_repeat_terms_are_no_keyword_list_nor_stuffing():
+    from grader.rubric import rubric_from_dict
+    rubric = rubric_from_dict({"questions": [{
+        "id": "g1", "prompt": "How do rivers and glaciers shape valleys differently?",
+        "model_answers": ["A river cuts a narrow V-shaped valley by eroding its bed. A glacier scrapes a wide "
+                          "U-shaped valley, eroding the floor and the sides."]}]})
+    terse = "Rivers carve V-shaped valleys and glaciers carve U-shaped valleys."
+    contrast = ("A river erodes its bed and cuts a narrow V-shaped valley, a glacier erodes the floor and the sides "
+                "and scrapes out a wide U-shaped valley.")
+    listed = "river glacier valley V-shaped U-shaped eroding bed floor sides narrow wide"
+    assert flags_of(rubric, ("g1", terse), ("g1", contrast)) == [[], []]
+    assert "keyword_list" in flags_of(rubric, ("g1", listed))[0]

@@ -36,6 +36,16 @@ OTHER_QUESTION_PEER_MARGIN = 0.1
 SHORT_MODEL_ANSWER_WORDS = 8
 """A question whose model answers are all this short is answered in a few words: a list of terms or
 a bare noun phrase is the answer, not a keyword list, and it cannot add much beyond the question."""
+KEYWORD_LIST_RUN = 0.75
+"""keyword_list: the share of an answer's content words that stand in one unbroken run. A list is
+one run ("osmosis, water, cell, bursts"); a terse sentence is broken by its few function words
+("Switches use MAC addresses and routers use IP addresses": runs of 4 of its 8)."""
+STUFFING_UNIQUE_RATIO = 0.6
+"""keyword_stuffing: an answer made of the topic's terms is stuffed when it strings them together
+(a run of 10 content words), repeats them (fewer than this share distinct), or both in part (under
+85% distinct and a run of 6). Two correct sentences that contrast two things repeat their terms
+but in sentences ("a switch connects devices ... a router connects networks": 70-80% distinct,
+runs of 5 at most)."""
 PARAPHRASE_CHAR_COSINE = 0.7
 """copies_model_answer for a reworded copy: char n-gram cosine with a model answer (genuine answers
 stay below about 0.55)."""
@@ -93,9 +103,12 @@ def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: s
     short = checks.short_model_answers
     if short:
         pass   # a list of terms is how a short question is answered; the score weighs what it names
-    elif n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3:
+    elif (n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3
+          and content_run >= KEYWORD_LIST_RUN * n_content):
         flags.append(Flag("keyword_list", "a list of topic words without sentences that connect them"))
-    elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or content_run >= 10):
+    elif (n_content >= 10 and f["topic_density"] >= 0.9
+          and (content_run >= 10 or f["unique_ratio"] < STUFFING_UNIQUE_RATIO
+               or (f["unique_ratio"] < 0.85 and content_run >= 6))):
         flags.append(Flag("keyword_stuffing", f"{f['topic_density']:.0%} of its words are rubric or model-answer terms, "
                                               "repeated or strung together without grammar"))
     if n_content >= 3 and f["novelty"] < 0.2 and not (short and f["word_recall"] >= 0.5):
