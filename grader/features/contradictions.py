@@ -172,8 +172,12 @@ def contradicting_spans(answer: list[Clause], references: list[Clause], prompt_s
             continue   # two words in common, one of them the question's, is not the same claim
         opposite = any(ANTONYMS.get(s, frozenset()) & (best.stems - clause.stems) for s in clause.stems - best.stems)
         shared = (clause.stems & best.stems) - _POLAR_STEMS
-        # Denied on one side only, for a word of the answer's own (the question's words are context).
-        flipped = any((s in clause.denied) != (s in best.denied) for s in shared - prompt_stems)
+        # Denied on one side only, for a word of the answer's own (the question's words are context),
+        # and only one of the two clauses denies anything: two negative clauses agree on their
+        # polarity, whatever words their scopes reach ("it can't fit the substrate any more" against
+        # "the substrate no longer fits").
+        flipped = (bool(clause.denied) != bool(best.denied)
+                   and any((s in clause.denied) != (s in best.denied) for s in shared - prompt_stems))
         if opposite and shared <= _FUNCTION_ANTONYMS.keys() | prompt_stems and best_shared < 3:
             opposite = False
         if opposite or flipped:
