@@ -182,3 +182,14 @@ def test_terse_sentences_that_repeat_terms_are_no_keyword_list_nor_stuffing():
     listed = "river glacier valley V-shaped U-shaped eroding bed floor sides narrow wide"
     assert flags_of(rubric, ("g1", terse), ("g1", contrast)) == [[], []]
     assert "keyword_list" in flags_of(rubric, ("g1", listed))[0]
+
+
+def test_a_short_correct_answer_close_to_a_long_model_answer_is_no_copy():
+    from grader.rubric import rubric_from_dict
+    model = ("Plants need light to make their food by photosynthesis. In the chloroplasts, chlorophyll absorbs light "
+             "energy, which is used to turn carbon dioxide from the air and water from the soil into glucose, and "
+             "oxygen is released as a waste product of the reaction.")
+    rubric = rubric_from_dict({"questions": [{"id": "p1", "prompt": "Why do plants need light?", "model_answers": [model]}]})
+    own = ("Plants need light for photosynthesis: chlorophyll in the chloroplasts absorbs light energy and uses it to "
+           "turn carbon dioxide and water into glucose, releasing oxygen.")
+    assert "copies_model_answer" not in flags_of(rubric, ("p1", own))[0]

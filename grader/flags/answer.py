@@ -47,8 +47,12 @@ STUFFING_UNIQUE_RATIO = 0.6
 but in sentences ("a switch connects devices ... a router connects networks": 70-80% distinct,
 runs of 5 at most)."""
 PARAPHRASE_CHAR_COSINE = 0.7
-"""copies_model_answer for a reworded copy: char n-gram cosine with a model answer (genuine answers
-stay below about 0.55)."""
+"""copies_model_answer for a reworded copy: char n-gram cosine with a model answer (genuine essay
+answers stay below about 0.55)..."""
+COPY_WORDS = 40
+"""...in an answer of at least this many words, to a model answer as long (long_model_answers):
+a reworded copy is as long as what it copies, while short correct answers to a narrow question
+(why objects fall at the same rate in a vacuum) reach 0.7-0.85 in 20-30 words of their own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,7 @@ class QuestionChecks:
 
     copy_triples: frozenset[str] = frozenset()   # word triples of the model answers and the course reading
     comparison: re.Pattern | None = None         # subject_comparison(question)
-    long_model_answers: bool = True              # 40 words or more: a close paraphrase of one is a copy
+    long_model_answers: bool = True              # COPY_WORDS or more: a close paraphrase of one is a copy
     short_model_answers: bool = False            # all SHORT_MODEL_ANSWER_WORDS or fewer: a few words answer it
 
 
@@ -75,7 +79,7 @@ def rubric_checks(rubric: Rubric) -> dict[str, QuestionChecks]:
     source_triples = _triples_of(rubric.sources)
     lengths = {q.id: max(len(text.split()) for text in q.model_answers) for q in rubric.questions}
     return {q.id: QuestionChecks(source_triples | _triples_of(q.model_answers), subject_comparison(q),
-                                 lengths[q.id] >= 40, lengths[q.id] <= SHORT_MODEL_ANSWER_WORDS)
+                                 lengths[q.id] >= COPY_WORDS, lengths[q.id] <= SHORT_MODEL_ANSWER_WORDS)
             for q in rubric.questions}
 
 
@@ -140,8 +144,9 @@ def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: s
     if copied >= 0.6 and n_words >= 12:
         flags.append(Flag("copies_model_answer", f"{copied:.0%} of its word sequences are copied from a model answer "
                                                  "or the course reading"))
-    elif f["char_cosine"] >= PARAPHRASE_CHAR_COSINE and n_words >= 12 and checks.long_model_answers:
-        # (only for model answers long enough to copy from: close to a one-line definition is just right)
+    elif f["char_cosine"] >= PARAPHRASE_CHAR_COSINE and n_words >= COPY_WORDS and checks.long_model_answers:
+        # (only long answers and model answers: close to a one-line definition is just right, and a
+        # correct two-sentence answer to a narrow question reaches 0.7-0.85 on its own)
         flags.append(Flag("copies_model_answer", f"a lightly reworded model answer ({f['char_cosine']:.0%} similar)"))
     negated = [c for c in concepts if c.status == "negated"]
     found_weight = sum(c.weight for c in concepts if c.status == "found")
