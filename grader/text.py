@@ -39,6 +39,19 @@ NEGATIONS = frozenset({
     "nobody", "nowhere", "unrelated", "irrelevant",
 })
 
+CLAUSE_WORDS = frozenset({"but", "however", "whereas", "while", "although", "though", "yet", "unlike", "instead",
+                          "because", "so", "since", "unless", "except"})
+"""Words that start another clause: what a negation says does not reach past them."""
+_CLAUSE_MARKS = frozenset(",;:()[]|")
+
+
+def starts_clause(text: str, starts, words, j: int) -> bool:
+    """Whether token j (of tokens with character offsets `starts` in text, and lowercase `words`)
+    starts another clause than token j - 1's: punctuation stands between them ("UDP is
+    connectionless, no guarantee of delivery") or it is a word such as "but" or "so"."""
+    return words[j] in CLAUSE_WORDS or not _CLAUSE_MARKS.isdisjoint(text[starts[j - 1]:starts[j]])
+
+
 _NUMBER_WORDS = {
     "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
     "8": "eight", "9": "nine", "10": "ten", "14": "fourteen",

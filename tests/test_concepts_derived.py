@@ -63,3 +63,21 @@ def test_feedback_without_teacher_concepts_names_what_is_covered_and_differs_bet
     assert not any("Key terms" in line for g in graded for line in g.feedback)
     # Same meaning, other words: a low score the grader cannot be sure of goes to review.
     assert graded[2].score <= 2.5 and graded[2].confidence < REVIEW_CONFIDENCE and graded[2].needs_review
+
+
+def test_a_negation_the_model_answer_makes_itself_is_no_denial():
+    rubric = rubric_from_dict({"questions": [{
+        "id": "h1", "prompt": "What does it mean that a web protocol is stateless?",
+        "model_answers": ["The server does not remember anything about earlier requests; each request stands alone."],
+        "concepts": [{"label": "server"}, {"label": "earlier requests"}]}]})
+    [graded] = grade(rubric, [Answer("s", "h1", "Nothing is stored: the server never holds on to earlier requests.", "x:1")])
+    assert {c.label: c.status for c in graded.concepts} == {"server": "found", "earlier requests": "found"}
+    assert "contradiction" not in graded.flag_codes
+
+
+def test_a_negation_does_not_reach_into_another_clause():
+    rubric = _biology("osmosis", "bursts")
+    status = _status(rubric, "Water goes in by osmosis, not by a pump, and the cell bursts.")[0]
+    assert status == {"osmosis": "found", "bursts": "found"}
+    status = _status(rubric, "Water enters, but not by osmosis, and the cell bursts.")[0]
+    assert status["osmosis"] == "negated"

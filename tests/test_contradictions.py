@@ -47,3 +47,10 @@ def test_an_inverted_answer_is_flagged_without_concepts():
                                   Answer("b", "p1", "We see it first because light is a lot slower than sound is.", "x:2")])
     assert "contradiction" in wrong.flag_codes and "contradiction" not in right.flag_codes
     assert wrong.score < right.score
+
+
+def test_a_negation_governs_its_own_clause_only():
+    # "check" and "slow" are denied; "data" after "so" or a comma is not.
+    [first] = clauses("UDP does not check so data can be lost.")
+    [second] = clauses("TCP is not slow, data arrives in order.")
+    assert first.denied == {"check"} and second.denied == {"slow"}

@@ -168,3 +168,28 @@ def test_who_someone_is_or_a_partial_negation_does_not_deny_the_concept(rubric, 
 def test_a_denial_is_still_a_denial(rubric):
     [result] = grade_texts(rubric, ("q2", "There was no propaganda, and the Stakhanovites were not rewarded at all."))
     assert {c.label: c.status for c in result.concepts}["propaganda"] == "negated"
+
+
+def test_terse_sentences_that_repeat_terms_are_no_keyword_list_nor_stuffing():
+    from grader.rubric import rubric_from_dict
+    rubric = rubric_from_dict({"questions": [{
+        "id": "g1", "prompt": "How do rivers and glaciers shape valleys differently?",
+        "model_answers": ["A river cuts a narrow V-shaped valley by eroding its bed. A glacier scrapes a wide "
+                          "U-shaped valley, eroding the floor and the sides."]}]})
+    terse = "Rivers carve V-shaped valleys and glaciers carve U-shaped valleys."
+    contrast = ("A river erodes its bed and cuts a narrow V-shaped valley, a glacier erodes the floor and the sides "
+                "and scrapes out a wide U-shaped valley.")
+    listed = "river glacier valley V-shaped U-shaped eroding bed floor sides narrow wide"
+    assert flags_of(rubric, ("g1", terse), ("g1", contrast)) == [[], []]
+    assert "keyword_list" in flags_of(rubric, ("g1", listed))[0]
+
+
+def test_a_short_correct_answer_close_to_a_long_model_answer_is_no_copy():
+    from grader.rubric import rubric_from_dict
+    model = ("Plants need light to make their food by photosynthesis. In the chloroplasts, chlorophyll absorbs light "
+             "energy, which is used to turn carbon dioxide from the air and water from the soil into glucose, and "
+             "oxygen is released as a waste product of the reaction.")
+    rubric = rubric_from_dict({"questions": [{"id": "p1", "prompt": "Why do plants need light?", "model_answers": [model]}]})
+    own = ("Plants need light for photosynthesis: chlorophyll in the chloroplasts absorbs light energy and uses it to "
+           "turn carbon dioxide and water into glucose, releasing oxygen.")
+    assert "copies_model_answer" not in flags_of(rubric, ("p1", own))[0]

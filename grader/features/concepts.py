@@ -20,12 +20,13 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..rubric import Concept, Question
-from ..text import NEGATIONS, tokenize
+from ..text import NEGATIONS, starts_clause, tokenize
 from .prepare import Prepared
 from .vectors import presence
 
@@ -77,7 +78,7 @@ class ConceptMatcher:
     """
 
     def __init__(self, question: Question, phrase_stems: dict[Concept, list[tuple[str, ...]]],
-                 prompt_stems: frozenset[str], columns: dict[str, int]):
+                 prompt_stems: frozenset[str], columns: dict[str, int], model_answers: Sequence[Prepared] = ()):
         self.concepts = question.concepts
         self.prompt_stems = prompt_stems
         self.columns = columns   # the word vectorizer's vocabulary
@@ -90,6 +91,10 @@ class ConceptMatcher:
             self._first_alias.setdefault(k, a)
         self.missing = [ConceptResult(c.label, c.weight, "missing", missing=c.missing) for c in question.concepts]
         self.total_weight = sum(c.weight for c in question.concepts) or 1.0
+        # Concepts a model answer itself says with a negation beside them ("the server does not
+        # remember", "UDP does not guarantee delivery"): a negation there agrees with the model
+        # answer, so it cannot make the concept a denial.
+        self.said_negated = frozenset(k for p in model_answers for k in self._said_with_negation(p))
 
     def candidates(self, words: sp.csr_matrix) -> list[list[int]]:
         """For each answer (rows of `words`, its word vectors: a stem's unigram column is nonzero
@@ -141,6 +146,22 @@ class ConceptMatcher:
         return [self._match_concept(k, p, stem_positions, by_concept[k], sentences) if k in by_concept
                 else self.missing[k] for k in range(len(self.concepts))]
 
+    def _said_with_negation(self, p: Prepared) -> set[int]:
+        """The (non-negative) concepts that text p names with a negation in the window around them."""
+        stem_positions: dict[str, list[int]] = defaultdict(list)
+        for k, s in enumerate(p.content):
+            stem_positions[s].append(k)
+        said = set()
+        for a, (k, phrase) in enumerate(self.aliases):
+            if k in said or self.negative[a]:
+                continue
+            for first, last in _find_phrase(phrase, stem_positions):
+                start_tok, end_tok = p.content_positions[first], p.content_positions[last]
+                if _denying_negation(p, start_tok, end_tok):
+                    said.add(k)
+                    break
+        return said
+
     def _match_concept(self, k: int, p: Prepared, stem_positions: dict[str, list[int]], phrases,
                        sentences: dict[tuple[int, int], set[str]]) -> ConceptResult:
         """Best occurrence of concept k among the given (aliases, their stem sets), in rubric
@@ -149,10 +170,11 @@ class ConceptMatcher:
         per-sentence stems for the answer."""
         best: tuple[int, tuple[int, int], str] | None = None  # (rank, token span, status)
         negative = self.negative[self._first_alias[k]]
+        deniable = k not in self.said_negated
         for phrase, phrase_set in phrases:
             for first, last in _find_phrase(phrase, stem_positions):
                 start_tok, end_tok = p.content_positions[first], p.content_positions[last]
-                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, sentences, negative)
+                status = self._occurrence_status(p, start_tok, end_tok, phrase_set, sentences, negative, deniable)
                 if status is None:
                     continue
                 rank = _STATUS_RANK[status]
@@ -170,21 +192,20 @@ class ConceptMatcher:
         return ConceptResult(concept.label, concept.weight, status, _evidence(p, span), span, concept.missing)
 
     def _occurrence_status(self, p: Prepared, start_tok: int, end_tok: int, phrase: frozenset[str],
-                           sentences: dict[tuple[int, int], set[str]], negative: bool = False) -> str | None:
-        """found, echo or negated; None for a negative concept named without a negation."""
+                           sentences: dict[tuple[int, int], set[str]], negative: bool = False,
+                           deniable: bool = True) -> str | None:
+        """found, echo or negated; None for a negative concept named without a negation.
+        `deniable`: False for a concept the model answers say with a negation themselves."""
         lo, hi = _sentence_of(p, start_tok)
         words = p.words
-        before = range(max(lo, start_tok - _NEGATION_WINDOW_BEFORE), start_tok)
-        after = range(end_tok + 1, min(hi, end_tok + 1 + _NEGATION_WINDOW_AFTER))
         if negative:
+            before = max(lo, start_tok - _NEGATION_WINDOW_BEFORE)
             if not any(words[i] in NEGATIONS or words[i] in NEGATIVE_WORDS or
                        (words[i] == "not" and i + 1 < hi and words[i + 1] in _NOT_ENOUGH)
-                       for i in range(before.start, end_tok + 1)):   # "lack" may be the phrase's own word
+                       for i in range(before, end_tok + 1)):   # "lack" may be the phrase's own word
                 return None
-        else:
-            for i in [*before, *after]:
-                if words[i] in NEGATIONS and not _negation_excused(p, i, hi, start_tok):
-                    return "negated"
+        elif deniable and _denying_negation(p, start_tok, end_tok, (lo, hi)):
+            return "negated"
         beyond_prompt = sentences.get((lo, hi))
         if beyond_prompt is None:
             positions = p.content_positions[bisect_left(p.content_positions, lo):bisect_left(p.content_positions, hi)]
@@ -193,6 +214,35 @@ class ConceptMatcher:
         if len(novel) >= 2 or not phrase & self.prompt_stems or set(p.content) <= phrase:
             return "found"   # adds to the question, names what the question does not, or is the key term itself
         return "echo"
+
+
+def _denying_negation(p: Prepared, start_tok: int, end_tok: int, sentence: tuple[int, int] | None = None) -> bool:
+    """Whether a negation in the window around tokens start_tok..end_tok of p, in the same
+    clause, denies what they say (not one of _negation_excused's)."""
+    lo, hi = sentence or _sentence_of(p, start_tok)
+    before = max(lo, start_tok - _NEGATION_WINDOW_BEFORE, _clause_start(p, lo, start_tok))
+    after = min(hi, end_tok + 1 + _NEGATION_WINDOW_AFTER, _clause_end(p, end_tok, hi))
+    words = p.words
+    return any(words[i] in NEGATIONS and not _negation_excused(p, i, hi, start_tok)
+               for i in [*range(before, start_tok), *range(end_tok + 1, after)])
+
+
+def _clause_start(p: Prepared, lo: int, token: int) -> int:
+    """The first token of the clause holding `token` (its sentence begins at lo): a negation does
+    not reach across a comma, a colon or a word such as "but" ("UDP is connectionless, no
+    guarantee of delivery"; "TCP reliable, UDP not")."""
+    for i in range(token, lo, -1):
+        if starts_clause(p.text, p.starts, p.words, i):
+            return i
+    return lo
+
+
+def _clause_end(p: Prepared, token: int, hi: int) -> int:
+    """One past the last token of the clause holding `token` (its sentence ends before hi)."""
+    for i in range(token + 1, hi):
+        if starts_clause(p.text, p.starts, p.words, i):
+            return i
+    return hi
 
 
 def is_negative_phrase(text: str) -> bool:

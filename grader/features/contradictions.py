@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from bisect import bisect_left
 from itertools import compress
 
-from ..text import NEGATIONS, Token, sentence_spans, stem, tokenize
+from ..text import NEGATIONS, Token, sentence_spans, starts_clause, stem, tokenize
 from .prepare import Prepared
 from .concepts import COPULAS, FAILURE_VERBS, NEGATIVE_WORDS, PARTIAL_NEGATION
 
@@ -104,7 +104,8 @@ def clauses_of_columns(text: str, sentences, starts, words, stems, is_content) -
             denied = set()
             for i in cues[bisect_left(cues, first):bisect_left(cues, stop)]:
                 if stems[i] in _POLAR_STEMS or not _excused(i, first, stop, text, starts, words, stems):
-                    scope = [stems[j] for j in range(i + 1, stop) if is_content[j] and stems[j] not in _POLAR_STEMS][:SCOPE]
+                    scope = [stems[j] for j in range(i + 1, _scope_end(i, stop, text, starts, words))
+                             if is_content[j] and stems[j] not in _POLAR_STEMS][:SCOPE]
                     denied.update(scope)
             out.append(Clause((a, b), frozenset(compress(stems[first:stop], kept[first:stop])), frozenset(denied)))
     return out
@@ -133,6 +134,12 @@ class ReferenceClauses:
         clauses need not be built (a third of the answers or more)."""
         return (not DENIAL_WORDS.isdisjoint(words) or not _POLAR_STEMS.isdisjoint(stems)
                 or not self.antonym_triggers.isdisjoint(stems) or not self.denied.isdisjoint(stems))
+
+
+def _scope_end(i: int, stop: int, text: str, starts, words) -> int:
+    """Where the scope of the negation or role word at token i ends: at the clause's end (stop) or
+    where another clause starts ("UDP doesn't check, so data can be lost" denies no data)."""
+    return next((j for j in range(i + 1, stop) if starts_clause(text, starts, words, j)), stop)
 
 
 def _excused(i: int, first: int, stop: int, text: str, starts, words, stems) -> bool:
@@ -165,8 +172,12 @@ def contradicting_spans(answer: list[Clause], references: list[Clause], prompt_s
             continue   # two words in common, one of them the question's, is not the same claim
         opposite = any(ANTONYMS.get(s, frozenset()) & (best.stems - clause.stems) for s in clause.stems - best.stems)
         shared = (clause.stems & best.stems) - _POLAR_STEMS
-        # Denied on one side only, for a word of the answer's own (the question's words are context).
-        flipped = any((s in clause.denied) != (s in best.denied) for s in shared - prompt_stems)
+        # Denied on one side only, for a word of the answer's own (the question's words are context),
+        # and only one of the two clauses denies anything: two negative clauses agree on their
+        # polarity, whatever words their scopes reach ("it can't fit the substrate any more" against
+        # "the substrate no longer fits").
+        flipped = (bool(clause.denied) != bool(best.denied)
+                   and any((s in clause.denied) != (s in best.denied) for s in shared - prompt_stems))
         if opposite and shared <= _FUNCTION_ANTONYMS.keys() | prompt_stems and best_shared < 3:
             opposite = False
         if opposite or flipped:

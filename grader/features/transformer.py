@@ -185,8 +185,11 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             by_question[qid].append(index)
         questions = [(self._question_or_fail(qid), rows) for qid, rows in by_question.items()]
         vocabulary = self.vocabulary_
+        tokenizer = Tokenizer(vocabulary)
         matchers = {q.id: ConceptMatcher(q, vocabulary.phrase_stems, vocabulary.prompt_stems[q.id],
-                                         self.word_vectorizer_.vocabulary_) for q, _ in questions}
+                                         self.word_vectorizer_.vocabulary_,
+                                         [tokenizer.prepare(q.id, text) for text in q.model_answers])
+                    for q, _ in questions}
 
         # Word vectors per question, weighted as transform would (numpy's vectorised log can differ
         # in the last bit with an element's position in the array), so per question.

@@ -36,9 +36,23 @@ OTHER_QUESTION_PEER_MARGIN = 0.1
 SHORT_MODEL_ANSWER_WORDS = 8
 """A question whose model answers are all this short is answered in a few words: a list of terms or
 a bare noun phrase is the answer, not a keyword list, and it cannot add much beyond the question."""
+KEYWORD_LIST_RUN = 0.75
+"""keyword_list: the share of an answer's content words that stand in one unbroken run. A list is
+one run ("osmosis, water, cell, bursts"); a terse sentence is broken by its few function words
+("Switches use MAC addresses and routers use IP addresses": runs of 4 of its 8)."""
+STUFFING_UNIQUE_RATIO = 0.6
+"""keyword_stuffing: an answer made of the topic's terms is stuffed when it strings them together
+(a run of 10 content words), repeats them (fewer than this share distinct), or both in part (under
+85% distinct and a run of 6). Two correct sentences that contrast two things repeat their terms
+but in sentences ("a switch connects devices ... a router connects networks": 70-80% distinct,
+runs of 5 at most)."""
 PARAPHRASE_CHAR_COSINE = 0.7
-"""copies_model_answer for a reworded copy: char n-gram cosine with a model answer (genuine answers
-stay below about 0.55)."""
+"""copies_model_answer for a reworded copy: char n-gram cosine with a model answer (genuine essay
+answers stay below about 0.55)..."""
+COPY_WORDS = 40
+"""...in an answer of at least this many words, to a model answer as long (long_model_answers):
+a reworded copy is as long as what it copies, while short correct answers to a narrow question
+(why objects fall at the same rate in a vacuum) reach 0.7-0.85 in 20-30 words of their own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +70,7 @@ class QuestionChecks:
 
     copy_triples: frozenset[str] = frozenset()   # word triples of the model answers and the course reading
     comparison: re.Pattern | None = None         # subject_comparison(question)
-    long_model_answers: bool = True              # 40 words or more: a close paraphrase of one is a copy
+    long_model_answers: bool = True              # COPY_WORDS or more: a close paraphrase of one is a copy
     short_model_answers: bool = False            # all SHORT_MODEL_ANSWER_WORDS or fewer: a few words answer it
 
 
@@ -65,7 +79,7 @@ def rubric_checks(rubric: Rubric) -> dict[str, QuestionChecks]:
     source_triples = _triples_of(rubric.sources)
     lengths = {q.id: max(len(text.split()) for text in q.model_answers) for q in rubric.questions}
     return {q.id: QuestionChecks(source_triples | _triples_of(q.model_answers), subject_comparison(q),
-                                 lengths[q.id] >= 40, lengths[q.id] <= SHORT_MODEL_ANSWER_WORDS)
+                                 lengths[q.id] >= COPY_WORDS, lengths[q.id] <= SHORT_MODEL_ANSWER_WORDS)
             for q in rubric.questions}
 
 
@@ -93,9 +107,12 @@ def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: s
     short = checks.short_model_answers
     if short:
         pass   # a list of terms is how a short question is answered; the score weighs what it names
-    elif n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3:
+    elif (n_content >= 3 and f["function_ratio"] < 0.12 and f["topic_density"] >= 0.3
+          and content_run >= KEYWORD_LIST_RUN * n_content):
         flags.append(Flag("keyword_list", "a list of topic words without sentences that connect them"))
-    elif n_content >= 10 and f["topic_density"] >= 0.9 and (f["unique_ratio"] < 0.85 or content_run >= 10):
+    elif (n_content >= 10 and f["topic_density"] >= 0.9
+          and (content_run >= 10 or f["unique_ratio"] < STUFFING_UNIQUE_RATIO
+               or (f["unique_ratio"] < 0.85 and content_run >= 6))):
         flags.append(Flag("keyword_stuffing", f"{f['topic_density']:.0%} of its words are rubric or model-answer terms, "
                                               "repeated or strung together without grammar"))
     if n_content >= 3 and f["novelty"] < 0.2 and not (short and f["word_recall"] >= 0.5):
@@ -127,8 +144,9 @@ def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: s
     if copied >= 0.6 and n_words >= 12:
         flags.append(Flag("copies_model_answer", f"{copied:.0%} of its word sequences are copied from a model answer "
                                                  "or the course reading"))
-    elif f["char_cosine"] >= PARAPHRASE_CHAR_COSINE and n_words >= 12 and checks.long_model_answers:
-        # (only for model answers long enough to copy from: close to a one-line definition is just right)
+    elif f["char_cosine"] >= PARAPHRASE_CHAR_COSINE and n_words >= COPY_WORDS and checks.long_model_answers:
+        # (only long answers and model answers: close to a one-line definition is just right, and a
+        # correct two-sentence answer to a narrow question reaches 0.7-0.85 on its own)
         flags.append(Flag("copies_model_answer", f"a lightly reworded model answer ({f['char_cosine']:.0%} similar)"))
     negated = [c for c in concepts if c.status == "negated"]
     found_weight = sum(c.weight for c in concepts if c.status == "found")
