@@ -168,3 +168,19 @@ def test_who_someone_is_or_a_partial_negation_does_not_deny_the_concept(rubric, 
 def test_a_denial_is_still_a_denial(rubric):
     [result] = grade_texts(rubric, ("q2", "There was no propaganda, and the Stakhanovites were not rewarded at all."))
     assert {c.label: c.status for c in result.concepts}["propaganda"] == "negated"
+
+
+def test_an_answer_saying_it_does_not_know_gets_zero_even_alone(tmp_path):
+    # Graded alone with an imported rubric (no class to compare with), the general model's
+    # intercept alone gave such answers marks.
+    from grader.importer import import_questions
+    questions = tmp_path / "questions.csv"
+    questions.write_text("question_id,prompt,model_answer\n"
+                         "g1,Which gas do plants take in for photosynthesis?,carbon dioxide\n", encoding="utf-8")
+    rubric = import_questions(questions).rubric
+    for text in ("idk", "I don't know", "no clue", "??", "Not sure."):
+        result = grade(rubric, [Answer("s1", "g1", text, "test")])[0]
+        assert result.score == 0.0 and result.flag_codes == ["no_answer"], text
+        assert result.feedback[-1] == "No answer was given; even a partial answer can earn some marks."
+    for text in ("carbon dioxide", "none", "I know it is carbon dioxide"):
+        assert "no_answer" not in grade(rubric, [Answer("s1", "g1", text, "test")])[0].flag_codes, text
