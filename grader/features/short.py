@@ -1,7 +1,7 @@
 """The short-answer ceiling: the most a few-word answer can earn when it hedges or names the wrong number.
 
-For a question answered in a few words ("nine", "freedom of speech"), an answer that lists options
-joined by "or" (a hedge: "5, 7 or 9") or strings several one- or two-word options together (a shotgun
+For a question answered in a few words ("nine", "freedom of speech"), an answer that lists one-word
+options joined by "or" (a hedge: "5, 7 or 9"; longer options cost UNT and SemEval 0.01 of r) or strings several one- or two-word options together (a shotgun
 list: "speech, guns, jury") earns at most the share of its options that an acceptable answer names
 (a hedge half of that: it does not commit); an answer that states only other numbers than the model
 answers' (or denies theirs: "not nine but eleven") at most WRONG_NUMBER. 1 where nothing caps.
@@ -57,7 +57,10 @@ class ShortReference:
     @classmethod
     def of(cls, question: Question, prompt_stems: frozenset[str]) -> "ShortReference":
         texts = question.model_answers
-        numbers = frozenset(n for text in texts for n in stated_numbers(text)[0])
+        # Only a model answer that is a number ("nine", "9 justices") makes it a how-many question:
+        # "terminal 1 is connected to the bulb" is not answered wrongly by naming terminal 2.
+        numbers = frozenset(n for text in texts for n in stated_numbers(text)[0]
+                            if 2 * len(stated_numbers(text)[0]) >= len(_content(text, prompt_stems)))
         listed = any(len([p for p in _SEPARATOR_RE.split(t) if _content(p, frozenset())]) > 1 for t in texts)
         return cls(tuple(_content(t, prompt_stems) for t in texts), numbers, listed, prompt_stems)
 
@@ -73,7 +76,7 @@ class ShortReference:
         options = [part for part in _SEPARATOR_RE.split(text) if _content(part, frozenset())]
         sizes = [len(_content(part, frozenset())) for part in options]
         right = sum(map(self.names_an_answer, options)) / len(options) if options else 1.0
-        if len(options) >= 2 and max(sizes) <= 3 and _DISJUNCTION_RE.search(text) and right < 1:
+        if len(options) >= 2 and max(sizes) <= 1 and _DISJUNCTION_RE.search(text) and right < 1:
             return 0.5 * right
         if len(options) >= 3 and max(sizes) <= 2 and not self.listed and right < 1:
             return right
