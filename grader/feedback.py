@@ -22,6 +22,7 @@ ADVICE = {
     "restates_question": "Answer the question in your own words instead of repeating it.",
     "off_topic": "This does not answer the question asked; reread the prompt.",
     "gibberish": "The answer could not be read as words.",
+    "no_answer": "No answer was given; even a partial answer can earn some marks.",
     "not_english": "Write the answer in English.",
     "repetitive": "Develop new points instead of repeating the same one.",
     "copies_model_answer": "Explain it in your own words rather than copying a source.",

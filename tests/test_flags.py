@@ -193,3 +193,19 @@ def test_a_short_correct_answer_close_to_a_long_model_answer_is_no_copy():
     own = ("Plants need light for photosynthesis: chlorophyll in the chloroplasts absorbs light energy and uses it to "
            "turn carbon dioxide and water into glucose, releasing oxygen.")
     assert "copies_model_answer" not in flags_of(rubric, ("p1", own))[0]
+
+
+def test_an_answer_saying_it_does_not_know_gets_zero_even_alone(tmp_path):
+    # Graded alone with an imported rubric (no class to compare with), the general model's
+    # intercept alone gave such answers marks.
+    from grader.importer import import_questions
+    questions = tmp_path / "questions.csv"
+    questions.write_text("question_id,prompt,model_answer\n"
+                         "g1,Which gas do plants take in for photosynthesis?,carbon dioxide\n", encoding="utf-8")
+    rubric = import_questions(questions).rubric
+    for text in ("idk", "I don't know", "no clue", "??", "Not sure."):
+        result = grade(rubric, [Answer("s1", "g1", text, "test")])[0]
+        assert result.score == 0.0 and result.flag_codes == ["no_answer"], text
+        assert result.feedback[-1] == "No answer was given; even a partial answer can earn some marks."
+    for text in ("carbon dioxide", "none", "I know it is carbon dioxide"):
+        assert "no_answer" not in grade(rubric, [Answer("s1", "g1", text, "test")])[0].flag_codes, text

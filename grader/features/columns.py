@@ -72,6 +72,9 @@ COLUMNS: tuple[Column, ...] = (
            "answered in a few words"),
     Column("word_precision", "similarity", "increasing",
            "idf-weighted share of the answer's words that a model answer or the prompt uses"),
+    Column("short_ceiling", "short", "none",
+           "the most a few-word answer can earn: lower for a hedge or a list of options not all acceptable, or "
+           "another number than the model answers' (features/short.py); 1 where nothing caps"),
     Column("exemplar_count", "exemplars", "none",
            "number of teacher-graded exemplars the question has (0 untuned); selects the learned model's regime"),
 )

@@ -33,6 +33,7 @@ from .concepts import ConceptMatcher, ConceptResult
 from .contradictions import CONTRADICTED_SHARE, ReferenceClauses, contradicting_spans, matched_clauses, prepared_clauses
 from .context import all_references, foreign_shares, foreign_terms, other_question_margins
 from .peers import PeerSimilarities, peer_columns, peer_margins
+from .short import ShortReference
 from .prepare import Prepared, RubricVocabulary, Tokenizer, longest_run, references
 from .similarity import exemplar_columns, references_of, similarity_columns
 from .substance import answer_counts, substance_columns
@@ -54,9 +55,9 @@ QUESTION_SIGNALS: dict[str, QuestionSignal] = {
 }
 """The signals computed per question from its answers' vectors, each answer's from its own row (so a
 block of rows at a time); "peers" is computed from sums over all of the question's answers
-(peers.PeerSimilarities), "concepts" and "contradictions" per answer. Every signal of columns.py is
-one of these."""
-if set(QUESTION_SIGNALS) | {"peers", "concepts", "contradictions"} != set(SIGNALS):   # the table and the functions agree
+(peers.PeerSimilarities), "concepts", "contradictions" and "short" per answer. Every signal of
+columns.py is one of these."""
+if set(QUESTION_SIGNALS) | {"peers", "concepts", "contradictions", "short"} != set(SIGNALS):   # the table and the functions agree
     raise ImportError(f"features/columns.py names signals {SIGNALS}; QUESTION_SIGNALS has {tuple(QUESTION_SIGNALS)}")
 
 
@@ -230,6 +231,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 concept_candidates[i] = candidates
 
         references = {q.id: ReferenceClauses.of(q.model_answers) for q, _ in questions}
+        shorts = {q.id: ShortReference.of(q, vocabulary.prompt_stems[q.id]) for q, _ in questions}
 
         def per_answer(start: int, stop: int) -> list:
             rows = []
@@ -253,7 +255,7 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
                 rows.append((found, *matchers[qid].shares(found), len(inverted) / matched if matched else 0.0,
                              [word for term, word in self.references_[qid].key_terms if term not in used],
                              " ".join(p.words),   # as text.joined_words
-                             longest_run(p.content_positions)))
+                             longest_run(p.content_positions), shorts[qid].ceiling(p.text)))
             return rows
 
         # The questions' sparse products and counts need nothing from concept matching, nor it from
@@ -268,7 +270,8 @@ class AnswerFeatures(TransformerMixin, BaseEstimator):
             other_margins[rows, 2] = margins
             for i, other in zip(rows, done.closest):
                 other_questions[i] = other
-        concepts, coverage, negated, contradicted, missing_terms, words, runs = map(list, zip(*per_answer_rows))
+        concepts, coverage, negated, contradicted, missing_terms, words, runs, ceilings = map(list, zip(*per_answer_rows))
+        values[:, COLUMN["short_ceiling"]] = ceilings
         values[:, COLUMN["coverage"]] = coverage
         values[:, COLUMN["negated"]] = negated
         values[:, COLUMN["contradicted"]] = contradicted

@@ -101,6 +101,9 @@ def answer_flags(values: Sequence[float], concepts: list[ConceptResult], text: s
     if _looks_like_gibberish(text):
         flags.append(Flag("gibberish", "the text is not made of words (random letters or symbols)"))
         return flags
+    if _NO_ANSWER_RE.match(text):
+        flags.append(Flag("no_answer", "says only that the student does not know, or nothing at all"))
+        return flags
     if n_words >= 8 and f["function_ratio"] < 0.08 and f["topic_density"] < 0.3:
         flags.append(Flag("not_english", "few English function words and little of the topic's vocabulary: not English or not prose"))
         return flags
@@ -218,6 +221,11 @@ def _closer_to_other_question(margins: tuple[float, ...]) -> bool:
     return bool(evidence) and all(evidence)
 
 
+# A whole answer that says the student does not know ("idk", "no clue", "?"): marks would come only
+# from the scorer's intercept (the general model gave "idk" 1 of 5 when graded alone). Not "none",
+# "nothing" or "NA": each can be a right answer ("how many...", sodium).
+_NO_ANSWER_RE = re.compile(
+    r"^\W*(?:(?:i\s+)?(?:do\s*n[o']?t|dont)\s+know|idk|dunno|no\s+(?:idea|clue)|not\s+sure|\?+)\W*$", re.IGNORECASE)
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _VOWEL_RE = re.compile(r"[aeiouyAEIOUY]")
 _CONSONANT_RUN_RE = re.compile(r"[^\W\d_aeiouyAEIOUY]{5,}")

@@ -14,6 +14,7 @@ SCORE_CAPS: dict[str, float] = {
     "restates_question": 0.25,
     "off_topic": 0.25,
     "gibberish": 0.0,
+    "no_answer": 0.0,
     "not_english": 0.25,
     "repetitive": 0.25,
     "copies_model_answer": 0.25,

@@ -62,4 +62,6 @@ class ShortAnswerScorer(RegressorMixin, BaseEstimator):
         X = check_features(self, X)
         base = self.scorer_.predict(X)
         match = short_match(X, self.recall_floor, self.recall_target, self.precision_floor, self.precision_target)
-        return np.where(is_short(X, self.short_words), np.maximum(base, match), base)
+        # A hedge, a shotgun list or a wrong number caps base and match alike (features/short.py).
+        return np.where(is_short(X, self.short_words),
+                        np.minimum(np.maximum(base, match), X[:, COLUMN["short_ceiling"]]), base)
