@@ -76,3 +76,13 @@ def test_character_counts_from_factors_are_scikit_learns_char_wb_tfidf():
     got = vectorizer.transform_counts(factors.rows(rows), copy=False)
     np.testing.assert_allclose(got.toarray(), expected_rows[rows].toarray(), rtol=1e-5, atol=1e-6)
     assert (vectorizer.fit_counts(texts)[rows] != factors.rows(rows)).nnz == 0
+
+
+def test_consonant_runs_by_bytes_are_the_regexs():
+    from grader.flags.answer import _CONSONANT_RUN_RE, _has_consonant_run
+    rng = random.Random(3)
+    alphabet = "bcdfghjklmnpqrstvwxzBCDFGHJKLMNPQRSTVWXZaeiouyAEIOUY0123456789_ -'.,\n\t"
+    texts = ["", "ccccc", "bcdfg", "bcdf", "BCDFGh", "bcd_fg", "bcd1fg", "strength", "rhythms", "tsktsk", "ñbcdfg",
+             "bcdfgé", "éééé", *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20_000))]
+    for text in texts:
+        assert _has_consonant_run(text) == (_CONSONANT_RUN_RE.search(text) is not None), text
