@@ -86,3 +86,28 @@ def test_consonant_runs_by_bytes_are_the_regexs():
              "bcdfgé", "éééé", *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20_000))]
     for text in texts:
         assert _has_consonant_run(text) == (_CONSONANT_RUN_RE.search(text) is not None), text
+
+
+def _plain_sentence_spans(text: str) -> list:
+    """text.sentence_spans with the look-behind regex it was first written with."""
+    import re
+    ends = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+    spans, start = [], 0
+    for match in ends.finditer(text):
+        if text[start:match.start()].strip():
+            spans.append((start, match.start()))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
+
+
+def test_sentence_spans_are_those_of_the_look_behind_regex():
+    from grader.text import sentence_spans
+    rng = random.Random(17)
+    alphabet = ["a", "b", "Word", " ", "  ", "\n", "\n\n", "\t", ".", "!", "?", ";", ":", ",", "-", "*", "•", "1", "2.",
+                "3)", "..", "\u00a0", "\u2028"]
+    texts = ["", " ", ".", ". .", "a. b", "a.\n\nb", "a\n- b\n- c", "a\n 1. b", "a\n1) b", "a.. b", "a.\n \n b",
+             *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(30_000))]
+    for text in texts:
+        assert sentence_spans(text) == _plain_sentence_spans(text), repr(text)
