@@ -111,3 +111,27 @@ def test_sentence_spans_are_those_of_the_look_behind_regex():
              *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(30_000))]
     for text in texts:
         assert sentence_spans(text) == _plain_sentence_spans(text), repr(text)
+
+
+def test_gibberish_check_is_the_plain_one():
+    from grader.flags import answer as flags
+    def plain(text):   # _looks_like_gibberish as first written: regexes and word lists
+        stripped_length = len(text) - sum(text.count(ch) for ch in " \n\t")
+        if stripped_length < 12:
+            return False
+        letters, vowels = len(flags._LETTER_RE.findall(text)), len(flags._VOWEL_RE.findall(text))
+        if letters / stripped_length < 0.5:
+            return True
+        words = [w for w in text.split() if w.isalpha()]
+        if len(words) < 3:
+            return False
+        if not 0.2 <= vowels / letters <= 0.65:
+            return True
+        return sum(1 for w in words if flags._CONSONANT_RUN_RE.search(w)) / len(words) > 0.3
+    rng = random.Random(23)
+    pieces = ["xkcd", "qwrtz", "bnmmm", "strength", "the", "a", "rhythm", "é", "ñandú", "42", "#$%", "  ", "\n", "\t",
+              "norms", "Stakhanov", "zzzkx", "pfffft", "e", "ou", "."]
+    texts = ["", "xkcd qwrtz bnmmm pfffft zzzkx vrrrm qwpzx", "#### $$$ %%% @@@ !!! ^^^", "a" * 20,
+             *(" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(20_000))]
+    for text in texts:
+        assert flags._looks_like_gibberish(text) == plain(text), repr(text)

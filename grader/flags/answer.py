@@ -222,13 +222,15 @@ def _looks_like_gibberish(text: str) -> bool:
         letters, vowels = len(_LETTER_RE.findall(text)), len(_VOWEL_RE.findall(text))
     if letters / stripped_length < 0.5:
         return True
-    words = [w for w in text.split() if w.isalpha()]
-    if len(words) < 3:
+    split = text.split()
+    n_words = sum(map(str.isalpha, split))   # the alphabetic words (counted in C; listed only when needed)
+    if n_words < 3:
         return False
     if not 0.2 <= vowels / letters <= 0.65:
         return True
-    consonant_runs = sum(1 for w in words if _CONSONANT_RUN_RE.search(w)) if _has_consonant_run(text) else 0
-    return consonant_runs / len(words) > 0.3
+    if not _has_consonant_run(text):
+        return False
+    return sum(1 for w in split if w.isalpha() and _CONSONANT_RUN_RE.search(w)) / n_words > 0.3
 
 
 # ASCII consonant letters -> "c", every other byte -> " ": what _CONSONANT_RUN_RE matches in ASCII.
