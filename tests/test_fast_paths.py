@@ -76,3 +76,62 @@ def test_character_counts_from_factors_are_scikit_learns_char_wb_tfidf():
     got = vectorizer.transform_counts(factors.rows(rows), copy=False)
     np.testing.assert_allclose(got.toarray(), expected_rows[rows].toarray(), rtol=1e-5, atol=1e-6)
     assert (vectorizer.fit_counts(texts)[rows] != factors.rows(rows)).nnz == 0
+
+
+def test_consonant_runs_by_bytes_are_the_regexs():
+    from grader.flags.answer import _CONSONANT_RUN_RE, _has_consonant_run
+    rng = random.Random(3)
+    alphabet = "bcdfghjklmnpqrstvwxzBCDFGHJKLMNPQRSTVWXZaeiouyAEIOUY0123456789_ -'.,\n\t"
+    texts = ["", "ccccc", "bcdfg", "bcdf", "BCDFGh", "bcd_fg", "bcd1fg", "strength", "rhythms", "tsktsk", "ñbcdfg",
+             "bcdfgé", "éééé", *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20_000))]
+    for text in texts:
+        assert _has_consonant_run(text) == (_CONSONANT_RUN_RE.search(text) is not None), text
+
+
+def _plain_sentence_spans(text: str) -> list:
+    """text.sentence_spans with the look-behind regex it was first written with."""
+    import re
+    ends = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+    spans, start = [], 0
+    for match in ends.finditer(text):
+        if text[start:match.start()].strip():
+            spans.append((start, match.start()))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
+
+
+def test_sentence_spans_are_those_of_the_look_behind_regex():
+    from grader.text import sentence_spans
+    rng = random.Random(17)
+    alphabet = ["a", "b", "Word", " ", "  ", "\n", "\n\n", "\t", ".", "!", "?", ";", ":", ",", "-", "*", "•", "1", "2.",
+                "3)", "..", "\u00a0", "\u2028"]
+    texts = ["", " ", ".", ". .", "a. b", "a.\n\nb", "a\n- b\n- c", "a\n 1. b", "a\n1) b", "a.. b", "a.\n \n b",
+             *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(30_000))]
+    for text in texts:
+        assert sentence_spans(text) == _plain_sentence_spans(text), repr(text)
+
+
+def test_gibberish_check_is_the_plain_one():
+    from grader.flags import answer as flags
+    def plain(text):   # _looks_like_gibberish as first written: regexes and word lists
+        stripped_length = len(text) - sum(text.count(ch) for ch in " \n\t")
+        if stripped_length < 12:
+            return False
+        letters, vowels = len(flags._LETTER_RE.findall(text)), len(flags._VOWEL_RE.findall(text))
+        if letters / stripped_length < 0.5:
+            return True
+        words = [w for w in text.split() if w.isalpha()]
+        if len(words) < 3:
+            return False
+        if not 0.2 <= vowels / letters <= 0.65:
+            return True
+        return sum(1 for w in words if flags._CONSONANT_RUN_RE.search(w)) / len(words) > 0.3
+    rng = random.Random(23)
+    pieces = ["xkcd", "qwrtz", "bnmmm", "strength", "the", "a", "rhythm", "é", "ñandú", "42", "#$%", "  ", "\n", "\t",
+              "norms", "Stakhanov", "zzzkx", "pfffft", "e", "ou", "."]
+    texts = ["", "xkcd qwrtz bnmmm pfffft zzzkx vrrrm qwpzx", "#### $$$ %%% @@@ !!! ^^^", "a" * 20,
+             *(" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(20_000))]
+    for text in texts:
+        assert flags._looks_like_gibberish(text) == plain(text), repr(text)

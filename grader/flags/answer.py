@@ -248,13 +248,28 @@ def _looks_like_gibberish(text: str) -> bool:
         letters, vowels = len(_LETTER_RE.findall(text)), len(_VOWEL_RE.findall(text))
     if letters / stripped_length < 0.5:
         return True
-    words = [w for w in text.split() if w.isalpha()]
-    if len(words) < 3:
+    split = text.split()
+    n_words = sum(map(str.isalpha, split))   # the alphabetic words (counted in C; listed only when needed)
+    if n_words < 3:
         return False
     if not 0.2 <= vowels / letters <= 0.65:
         return True
-    consonant_runs = sum(1 for w in words if _CONSONANT_RUN_RE.search(w)) if _CONSONANT_RUN_RE.search(text) else 0
-    return consonant_runs / len(words) > 0.3
+    if not _has_consonant_run(text):
+        return False
+    return sum(1 for w in split if w.isalpha() and _CONSONANT_RUN_RE.search(w)) / n_words > 0.3
+
+
+# ASCII consonant letters -> "c", every other byte -> " ": what _CONSONANT_RUN_RE matches in ASCII.
+_CONSONANT_BYTES = bytes(ord("c") if chr(b) in string.ascii_letters and chr(b) not in "aeiouyAEIOUY" else ord(" ")
+                         for b in range(256))
+
+
+def _has_consonant_run(text: str) -> bool:
+    """_CONSONANT_RUN_RE.search(text) is not None; for ASCII text by bytes.translate and a substring
+    test in C (the regex tries its class at every character: half of the gibberish check's time)."""
+    if text.isascii():
+        return b"ccccc" in text.encode("ascii").translate(_CONSONANT_BYTES)
+    return _CONSONANT_RUN_RE.search(text) is not None
 
 
 def _copied_share(words: str, copy_triples: frozenset[str]) -> float:
